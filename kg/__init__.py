@@ -1,0 +1,1 @@
+"""Entity and relation extraction, entity resolution, and graph stores."""

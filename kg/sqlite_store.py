@@ -1,0 +1,385 @@
+"""The embedded graph store: one SQLite file, the truth of a knowledge base.
+
+Tables (offsets are character positions in ``documents.text``)::
+
+    meta(key, value)                       schema version, models, generation
+    documents(id, title, source, content_hash, text, ingested_at)
+    chunks(key, id, doc_id, idx, start_char, end_char, text, vector)
+    mentions(chunk_key, entity_id, surface, label, start_char, end_char)
+    relations(chunk_key, source, target, label, start_char, end_char)
+    entities(id, name, label, mention_count)   derived from mentions
+
+``chunks.key`` is an AUTOINCREMENT integer, never reused, and doubles as the
+chunk's id in the FAISS index. Every write bumps ``meta.generation`` in the
+same transaction, so a derived index stamped with an older generation is
+known to be stale. The database runs in WAL mode: a process killed mid-write
+loses at most the transaction in flight, never a committed one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from kg.resolve import canonical_name
+from kg.store import DocumentInfo, DocumentRecord, StoredChunk, WriteSummary
+from kgqa.errors import StoreError
+from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks(
+    key INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, start_char INTEGER NOT NULL, end_char INTEGER NOT NULL,
+    text TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS mentions(
+    chunk_key INTEGER NOT NULL REFERENCES chunks(key) ON DELETE CASCADE,
+    entity_id TEXT NOT NULL, surface TEXT NOT NULL, label TEXT NOT NULL,
+    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS mentions_entity ON mentions(entity_id);
+CREATE INDEX IF NOT EXISTS mentions_chunk ON mentions(chunk_key);
+CREATE TABLE IF NOT EXISTS relations(
+    chunk_key INTEGER NOT NULL REFERENCES chunks(key) ON DELETE CASCADE,
+    source TEXT NOT NULL, target TEXT NOT NULL, label TEXT NOT NULL,
+    start_char INTEGER NOT NULL, end_char INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS relations_source ON relations(source);
+CREATE INDEX IF NOT EXISTS relations_target ON relations(target);
+CREATE INDEX IF NOT EXISTS relations_chunk ON relations(chunk_key);
+CREATE TABLE IF NOT EXISTS entities(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT NOT NULL,
+    mention_count INTEGER NOT NULL);
+"""
+
+_RELATION_SELECT = """
+SELECT r.source, r.target, r.label, c.id, c.doc_id,
+       substr(d.text, r.start_char + 1, r.end_char - r.start_char), r.start_char, r.end_char
+FROM relations r JOIN chunks c ON c.key = r.chunk_key JOIN documents d ON d.id = c.doc_id
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SqliteStore:
+    """A :class:`kg.store.GraphStore` on one SQLite file (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def open(self) -> SqliteStore:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a usable kgqa database ({e})") from e
+        self._db = db
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version}, this kgqa reads {SCHEMA_VERSION}"
+            )
+        return self
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"{self.path}: the store is closed")
+        return self._db
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # -- writes ------------------------------------------------------------
+    def write(self, records: Sequence[DocumentRecord]) -> WriteSummary:
+        db = self.db
+        n_chunks = n_mentions = n_relations = 0
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            touched: set[str] = set()
+            for rec in records:
+                touched |= self._delete_document_rows(rec.document.id)
+            before = {r[0] for r in self._entity_rows_for(_mention_ids(records))}
+            for rec in records:
+                self._insert_record(rec)
+                n_chunks += len(rec.chunks)
+                n_mentions += len(rec.mentions)
+                n_relations += len(rec.relations)
+            new_ids = _mention_ids(records)
+            self._refresh_entities(touched | new_ids)
+            entities_added = len(new_ids - before)
+            self._bump_generation()
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return WriteSummary(n_chunks, n_mentions, n_relations, entities_added)
+
+    def delete_document(self, doc_id: str) -> bool:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            exists = db.execute("SELECT 1 FROM documents WHERE id=?", (doc_id,)).fetchone()
+            if exists:
+                self._refresh_entities(self._delete_document_rows(doc_id))
+                self._bump_generation()
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return bool(exists)
+
+    def _bump_generation(self) -> None:
+        self.set_meta("generation", str(self.generation + 1))
+        self.set_meta("last_write", _now())
+
+    def _delete_document_rows(self, doc_id: str) -> set[str]:
+        """Delete a document's rows; return the entity ids it mentioned."""
+        rows = self.db.execute(
+            "SELECT DISTINCT m.entity_id FROM mentions m JOIN chunks c ON c.key = m.chunk_key "
+            "WHERE c.doc_id=?",
+            (doc_id,),
+        ).fetchall()
+        self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))  # cascades
+        return {r[0] for r in rows}
+
+    def _insert_record(self, rec: DocumentRecord) -> None:
+        db = self.db
+        doc = rec.document
+        if len(rec.vectors) != len(rec.chunks):
+            raise StoreError(f"{doc.id}: {len(rec.chunks)} chunks but {len(rec.vectors)} vectors")
+        db.execute(
+            "INSERT INTO documents(id, title, source, content_hash, text, ingested_at) "
+            "VALUES(?,?,?,?,?,?)",
+            (doc.id, doc.title, doc.source, doc.content_hash, doc.text, _now()),
+        )
+        keys: dict[str, int] = {}
+        vectors = np.ascontiguousarray(rec.vectors, dtype=np.float32)
+        for chunk, vec in zip(rec.chunks, vectors):
+            cur = db.execute(
+                "INSERT INTO chunks(id, doc_id, idx, start_char, end_char, text, vector) "
+                "VALUES(?,?,?,?,?,?,?)",
+                (chunk.id, doc.id, chunk.index, chunk.start, chunk.end, chunk.text,
+                 vec.tobytes()),
+            )
+            keys[chunk.id] = int(cur.lastrowid or 0)
+        db.executemany(
+            "INSERT INTO mentions(chunk_key, entity_id, surface, label, start_char, end_char) "
+            "VALUES(?,?,?,?,?,?)",
+            [(keys[m.chunk_id], m.entity_id, m.surface, m.label, m.start, m.end)
+             for m in rec.mentions],
+        )
+        db.executemany(
+            "INSERT INTO relations(chunk_key, source, target, label, start_char, end_char) "
+            "VALUES(?,?,?,?,?,?)",
+            [(keys[r.chunk_id], r.source, r.target, r.label, r.start, r.end)
+             for r in rec.relations],
+        )
+
+    def _entity_rows_for(self, ids: Iterable[str]) -> list[tuple[str]]:
+        out: list[tuple[str]] = []
+        for part in _batched(sorted(ids), 500):
+            marks = ",".join("?" * len(part))
+            out += self.db.execute(f"SELECT id FROM entities WHERE id IN ({marks})", part).fetchall()
+        return out
+
+    def _refresh_entities(self, ids: Iterable[str]) -> None:
+        """Recompute name, label and count of ``ids`` from their mentions; drop orphans."""
+        db = self.db
+        for part in _batched(sorted(ids), 500):
+            marks = ",".join("?" * len(part))
+            rows = db.execute(
+                f"SELECT entity_id, surface, label FROM mentions WHERE entity_id IN ({marks})",
+                part,
+            ).fetchall()
+            surfaces: dict[str, list[str]] = {}
+            labels: dict[str, Counter[str]] = {}
+            for eid, surface, label in rows:
+                surfaces.setdefault(eid, []).append(surface)
+                labels.setdefault(eid, Counter())[label] += 1
+            db.execute(f"DELETE FROM entities WHERE id IN ({marks})", part)
+            db.executemany(
+                "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?)",
+                [(eid, canonical_name(s), _top_label(labels[eid]), len(s))
+                 for eid, s in surfaces.items()],
+            )
+
+    # -- reads -------------------------------------------------------------
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, content_hash FROM documents").fetchall())
+
+    def get_document(self, doc_id: str) -> Document | None:
+        row = self.db.execute(
+            "SELECT id, title, text, source, content_hash FROM documents WHERE id=?", (doc_id,)
+        ).fetchone()
+        return None if row is None else Document(*row)
+
+    def list_documents(self) -> list[DocumentInfo]:
+        rows = self.db.execute(
+            "SELECT d.id, d.title, d.source, d.content_hash, "
+            "(SELECT count(*) FROM chunks c WHERE c.doc_id = d.id), d.ingested_at "
+            "FROM documents d ORDER BY d.id"
+        ).fetchall()
+        return [DocumentInfo(*r) for r in rows]
+
+    def chunks(self, keys: Sequence[int]) -> list[StoredChunk]:
+        found: dict[int, StoredChunk] = {}
+        for part in _batched([int(k) for k in keys], 500):
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                "SELECT c.key, c.id, c.doc_id, c.idx, c.text, c.start_char, c.end_char, d.title "
+                f"FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.key IN ({marks})",
+                part,
+            ).fetchall()
+            for key, cid, doc_id, idx, text, start, end, title in rows:
+                found[key] = StoredChunk(key, Chunk(cid, doc_id, idx, text, start, end), title)
+        return [found[k] for k in keys if k in found]
+
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(keys (b,), vectors (b, dim))`` batches of every stored chunk vector."""
+        cur = self.db.execute("SELECT key, vector FROM chunks ORDER BY key")
+        while rows := cur.fetchmany(batch):
+            keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vecs = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            yield keys, vecs
+
+    def get_entity(self, entity_id: str) -> Entity | None:
+        row = self.db.execute(
+            "SELECT id, name, label, mention_count FROM entities WHERE id=?", (entity_id,)
+        ).fetchone()
+        return None if row is None else self._entity(row)
+
+    def _entity(self, row: Sequence) -> Entity:
+        aliases = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT surface FROM mentions WHERE entity_id=? ORDER BY surface",
+                (row[0],),
+            )
+        ]
+        return Entity(row[0], row[1], row[2], tuple(aliases), int(row[3]))
+
+    def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]:
+        if text:
+            pattern = "%" + text.strip().lower().replace("%", "").replace("_", "") + "%"
+            rows = self.db.execute(
+                "SELECT id, name, label, mention_count FROM entities WHERE id IN ("
+                " SELECT id FROM entities WHERE id LIKE ?1 OR lower(name) LIKE ?1"
+                " UNION SELECT entity_id FROM mentions WHERE lower(surface) LIKE ?1)"
+                " ORDER BY mention_count DESC, id LIMIT ?2",
+                (pattern, limit),
+            ).fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT id, name, label, mention_count FROM entities "
+                "ORDER BY mention_count DESC, id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [self._entity(r) for r in rows]
+
+    def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
+        rows = self.db.execute(
+            "SELECT m.entity_id, c.id, c.doc_id, m.surface, m.start_char, m.end_char, m.label "
+            "FROM mentions m JOIN chunks c ON c.key = m.chunk_key WHERE m.entity_id=? "
+            "ORDER BY c.doc_id, m.start_char LIMIT ?",
+            (entity_id, limit),
+        ).fetchall()
+        return [Mention(*r) for r in rows]
+
+    def relations_of(self, entity_id: str, limit: int = 1000) -> list[Relation]:
+        rows = self.db.execute(
+            _RELATION_SELECT + " WHERE r.source=?1 OR r.target=?1 LIMIT ?2", (entity_id, limit)
+        ).fetchall()
+        return [Relation(*r) for r in rows]
+
+    def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
+        by_other: dict[str, list[Relation]] = {}
+        for rel in self.relations_of(entity_id, limit=20 * limit):
+            other = rel.target if rel.source == entity_id else rel.source
+            by_other.setdefault(other, []).append(rel)
+        ranked = sorted(by_other.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+        out = []
+        for other, rels in ranked:
+            ent = self.get_entity(other)
+            if ent is not None:
+                out.append(Neighbour(ent, tuple(rels)))
+        return out
+
+    def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
+        yield from self.db.execute("SELECT chunk_key, entity_id FROM mentions")
+
+    def iter_relation_edges(self) -> Iterator[tuple[str, str, str]]:
+        yield from self.db.execute("SELECT source, target, label FROM relations")
+
+    def counts(self) -> dict[str, int]:
+        q = {
+            "documents": "SELECT count(*) FROM documents",
+            "chunks": "SELECT count(*) FROM chunks",
+            "entities": "SELECT count(*) FROM entities",
+            "relations": "SELECT count(*) FROM relations",
+            "mentions": "SELECT count(*) FROM mentions",
+            "aliases": "SELECT count(*) FROM (SELECT DISTINCT entity_id, surface FROM mentions)",
+        }
+        return {k: int(self.db.execute(v).fetchone()[0]) for k, v in q.items()}
+
+    def check(self) -> list[str]:
+        """Return a list of consistency problems (empty when the store is sound)."""
+        problems = [f"sqlite: {r[0]}" for r in self.db.execute("PRAGMA quick_check") if r[0] != "ok"]
+        orphans = self.db.execute(
+            "SELECT count(*) FROM entities e WHERE NOT EXISTS "
+            "(SELECT 1 FROM mentions m WHERE m.entity_id = e.id)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} entities without mentions")
+        missing = self.db.execute(
+            "SELECT count(DISTINCT m.entity_id) FROM mentions m WHERE NOT EXISTS "
+            "(SELECT 1 FROM entities e WHERE e.id = m.entity_id)"
+        ).fetchone()[0]
+        if missing:
+            problems.append(f"{missing} mentioned entities missing from the entity table")
+        return problems
+
+
+def _mention_ids(records: Sequence[DocumentRecord]) -> set[str]:
+    return {m.entity_id for rec in records for m in rec.mentions}
+
+
+def _top_label(labels: Counter[str]) -> str:
+    return min(labels.items(), key=lambda kv: (-kv[1], kv[0]))[0] if labels else ""
+
+
+def _batched(items: Sequence, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield list(items[i : i + n])

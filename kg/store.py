@@ -1,0 +1,99 @@
+"""The ``GraphStore`` role: where documents, chunks and the graph live.
+
+A store keeps, per document, its chunks (with their embedding vectors), the
+entity mentions in them and the relations they evidence. Entities themselves
+are derived: an entity exists while at least one mention supports it, its
+aliases are the surface forms of its mentions, and its sources are the
+documents of those mentions. Writing a document replaces everything it had
+before, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """Everything ingestion produced for one document, written as a unit."""
+
+    document: Document
+    chunks: tuple[Chunk, ...]
+    vectors: NDArray[np.float32]  # (n_chunks, dim), L2-normalised
+    mentions: tuple[Mention, ...]
+    relations: tuple[Relation, ...]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored, with its integer key (the vector index id) and title."""
+
+    key: int
+    chunk: Chunk
+    title: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document's metadata without its text."""
+
+    id: str
+    title: str
+    source: str
+    content_hash: str
+    chunks: int
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What one write added (entities counts those that did not exist before)."""
+
+    chunks: int
+    mentions: int
+    relations: int
+    entities_added: int
+
+
+class GraphStore(Protocol):
+    """Documents, chunks and the entity graph of one knowledge base."""
+
+    def document_hashes(self) -> dict[str, str]: ...
+
+    def write(self, records: Sequence[DocumentRecord]) -> WriteSummary:
+        """Replace each record's document (and all it supported) atomically."""
+        ...
+
+    def delete_document(self, doc_id: str) -> bool: ...
+
+    def get_document(self, doc_id: str) -> Document | None: ...
+
+    def list_documents(self) -> list[DocumentInfo]: ...
+
+    def chunks(self, keys: Sequence[int]) -> list[StoredChunk]: ...
+
+    def get_entity(self, entity_id: str) -> Entity | None: ...
+
+    def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]: ...
+
+    def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]: ...
+
+    def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]: ...
+
+    def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
+        """Yield ``(chunk_key, entity_id)`` for every mention."""
+        ...
+
+    def iter_relation_edges(self) -> Iterator[tuple[str, str, str]]:
+        """Yield ``(source_entity, target_entity, label)`` for every relation."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,196 @@
+"""Typed values that cross module boundaries.
+
+``kg``, ``retrieval``, ``llm`` and ``pipelines`` exchange only these frozen
+dataclasses, never loose dicts. Character offsets (``start``/``end``) are
+always half-open ``[start, end)`` positions in the *document* text, so that
+``doc.text[chunk.start:chunk.end] == chunk.text`` and a citation can be shown
+in its source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def content_hash(title: str, text: str) -> str:
+    """Stable hash of a document's content (title and text), as hex sha256."""
+    h = hashlib.sha256()
+    h.update(title.encode("utf-8"))
+    h.update(b"\x00")
+    h.update(text.encode("utf-8"))
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document: a file, or one line of a JSONL corpus.
+
+    >>> d = Document(id="wiki/alice", title="Alice", text="Alice works at Acme.")
+    >>> len(d.content_hash)
+    64
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str = ""  # the path (or "path:line") it was read from
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("Document.id must be a non-empty string")
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self.title, self.text))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``text == document.text[start:end]``."""
+
+    id: str  # "<doc_id>#<index>"
+    doc_id: str
+    index: int  # position of the chunk within its document
+    text: str
+    start: int
+    end: int
+
+    @staticmethod
+    def make_id(doc_id: str, index: int) -> str:
+        return f"{doc_id}#{index}"
+
+
+@dataclass(frozen=True)
+class ExtractedEntity:
+    """An entity mention found by an extractor inside one chunk.
+
+    ``start``/``end`` are offsets in the document text (not the chunk).
+    """
+
+    surface: str  # the text as written
+    label: str  # spaCy label, e.g. PERSON, ORG, GPE
+    start: int
+    end: int
+    sentence: int  # index of the sentence within the chunk
+
+
+@dataclass(frozen=True)
+class ExtractedRelation:
+    """A relation between two mentions of the same chunk.
+
+    ``subject``/``object`` index into :attr:`Extraction.entities`. ``label`` is
+    the verb lemma for a subject-verb-object triple, or ``"co_occurs"``.
+    The sentence that evidences it is ``doc.text[start:end]``.
+    """
+
+    subject: int
+    object: int
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything an extractor found in one chunk."""
+
+    chunk_id: str
+    entities: tuple[ExtractedEntity, ...] = ()
+    relations: tuple[ExtractedRelation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A resolved entity of the knowledge graph."""
+
+    id: str  # the normalised key, e.g. "acme corporation"
+    name: str  # the display name (most frequent surface form)
+    label: str  # most frequent extractor label
+    aliases: tuple[str, ...] = ()  # every surface form seen
+    mention_count: int = 0
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity mentioned in a chunk, at ``[start, end)`` of the document."""
+
+    entity_id: str
+    chunk_id: str
+    doc_id: str
+    surface: str
+    start: int
+    end: int
+    label: str = ""  # the extractor's label for this mention
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A labelled edge between two entities, with the sentence that evidences it."""
+
+    source: str  # entity id
+    target: str  # entity id
+    label: str
+    chunk_id: str
+    doc_id: str
+    evidence: str  # the sentence text
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An entity linked to another one, with the relations between them."""
+
+    entity: Entity
+    relations: tuple[Relation, ...]
+
+
+@dataclass(frozen=True)
+class IngestProblem:
+    """A file or record that could not be ingested, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest call did."""
+
+    documents_added: int = 0
+    documents_updated: int = 0
+    documents_unchanged: int = 0
+    chunks_added: int = 0
+    entities_added: int = 0
+    relations_added: int = 0
+    mentions_added: int = 0
+    problems: tuple[IngestProblem, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts of a knowledge base."""
+
+    documents: int
+    chunks: int
+    entities: int
+    relations: int
+    mentions: int
+    aliases: int
+    embedder: str
+    extractor: str
+    last_ingest: str | None = None  # ISO timestamp
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "entities": self.entities,
+            "relations": self.relations,
+            "mentions": self.mentions,
+            "aliases": self.aliases,
+            "embedder": self.embedder,
+            "extractor": self.extractor,
+            "last_ingest": self.last_ingest,
+        }

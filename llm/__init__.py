@@ -1,0 +1,1 @@
+"""Generators that write grounded answers from retrieved passages."""

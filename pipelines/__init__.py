@@ -1,0 +1,1 @@
+"""Ingestion, question answering, evaluation, the knowledge-base facade and the CLI."""

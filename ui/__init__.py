@@ -1,0 +1,1 @@
+"""The Streamlit web UI (calls the public API only)."""
