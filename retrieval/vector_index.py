@@ -105,8 +105,9 @@ class FaissIndex:
             index.train(vectors)
             index.nprobe = max(1, nlist // 8)
         else:  # hnsw
-            index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT))
-            index.index.hnsw.efSearch = 128
+            hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efSearch = 128
+            index = faiss.IndexIDMap2(hnsw)
         if n:
             index.add_with_ids(vectors, ids)
         return cls(index, kind, dim)

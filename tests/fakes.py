@@ -1,0 +1,41 @@
+"""Deterministic fakes for fast unit tests (the real models run in tests/integration)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
+
+_NAME = re.compile(r"\b[A-Z][A-Za-z]+(?: [A-Z][A-Za-z]+)*\b")
+_SENTENCE = re.compile(r"[^.!?]+[.!?]?")
+_STOP = {"The", "A", "An", "In", "On", "It", "He", "She", "They", "We", "This", "That"}
+
+
+class CapitalizedExtractor:
+    """Entities = runs of capitalised words; relations = co-occurrence in a sentence."""
+
+    name = "fake:capitalized"
+
+    def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
+        out = []
+        for chunk in chunks:
+            ents: list[ExtractedEntity] = []
+            rels: list[ExtractedRelation] = []
+            for s_idx, sent in enumerate(_SENTENCE.finditer(chunk.text)):
+                first = len(ents)
+                for m in _NAME.finditer(sent.group()):
+                    words = m.group().split()
+                    while words and words[0] in _STOP:
+                        words = words[1:]
+                    if not words:
+                        continue
+                    surface = " ".join(words)
+                    start = chunk.start + sent.start() + m.end() - len(surface)
+                    ents.append(ExtractedEntity(surface, "ORG", start, start + len(surface), s_idx))
+                s_start, s_end = chunk.start + sent.start(), chunk.start + sent.end()
+                for i in range(first, len(ents)):
+                    for j in range(i + 1, len(ents)):
+                        rels.append(ExtractedRelation(i, j, "co_occurs", s_start, s_end))
+            out.append(Extraction(chunk.id, tuple(ents), tuple(rels)))
+        return out

@@ -1,0 +1,184 @@
+"""Knowledge base lifecycle on fakes: persistence, re-ingest, update, delete, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kgqa.errors import ModelMismatchError, NotFoundError, StoreError
+from kgqa.types import Document
+from pipelines.ingest import IngestOptions
+from pipelines.kb import KnowledgeBase
+from retrieval.embed import HashEmbedder
+from tests.fakes import CapitalizedExtractor
+
+QUIET = IngestOptions(progress=False)
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "docs"
+    write(folder, "acme.md", "# Acme\n\nAcme Robotics was founded by Maria Okafor in Lisbon.")
+    write(folder, "maria.txt", "Maria Okafor studied at the University of Porto.")
+    write(folder, "zeta.md", "# Zeta\n\nZeta Labs sells Skyline Stations to Northwind Logistics.")
+    return folder
+
+
+def reopen(kb):
+    kb.close()
+    return KnowledgeBase.open(kb.path, embedder=HashEmbedder(64), extractor=CapitalizedExtractor())
+
+
+def test_ingest_persists_documents_graph_and_vectors(fake_kb, corpus):
+    report = fake_kb.ingest([corpus], options=QUIET)
+    assert report.documents_added == 3 and not report.problems
+    kb = reopen(fake_kb)
+    stats = kb.stats()
+    assert stats.documents == 3
+    assert stats.chunks == 3
+    assert stats.entities >= 6
+    assert stats.relations > 0 and stats.mentions >= stats.entities
+    assert len(kb.vector_index) == stats.chunks
+    maria = kb.entity("Maria Okafor")
+    assert maria.mention_count == 2
+    assert {m.doc_id for m in kb.mentions(maria.id)} == {"acme.md", "maria.txt"}
+    names = {n.entity.name for n in kb.neighbours(maria.id)}
+    assert {"Acme Robotics", "Lisbon"} <= names
+    assert kb.check() == []
+    kb.close()
+
+
+def test_reingest_unchanged_does_no_work(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    before = fake_kb.stats()
+    generation = fake_kb.store.generation
+    report = fake_kb.ingest([corpus], options=QUIET)
+    assert report.documents_unchanged == 3
+    assert report.documents_added == report.documents_updated == report.chunks_added == 0
+    assert fake_kb.stats() == before
+    assert fake_kb.store.generation == generation  # nothing was written
+
+
+def test_changed_document_replaces_its_data(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    old_keys = {c.key for c in fake_kb.chunks(range(1, 100)) if c.chunk.doc_id == "zeta.md"}
+    write(corpus, "zeta.md", "# Zeta\n\nZeta Labs moved to Oslo.")
+    report = fake_kb.ingest([corpus], options=QUIET)
+    assert report.documents_updated == 1 and report.documents_unchanged == 2
+    with pytest.raises(NotFoundError):
+        fake_kb.entity("Northwind Logistics")  # only the old version mentioned it
+    assert fake_kb.entity("Oslo").mention_count == 1
+    new_keys = {c.key for c in fake_kb.chunks(range(1, 100)) if c.chunk.doc_id == "zeta.md"}
+    assert new_keys and not new_keys & old_keys
+    scores, ids = fake_kb.vector_index.search(HashEmbedder(64).embed(["Zeta Labs Oslo"]), k=10)
+    assert not set(ids[0].tolist()) & old_keys
+    assert len(fake_kb.vector_index) == fake_kb.stats().chunks
+    assert "moved to Oslo" in fake_kb.document("zeta.md").text
+
+
+def test_delete_removes_what_only_it_supported(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    fake_kb.delete("acme.md")
+    with pytest.raises(NotFoundError):
+        fake_kb.entity("Acme Robotics")
+    with pytest.raises(NotFoundError):
+        fake_kb.entity("Lisbon")
+    maria = fake_kb.entity("Maria Okafor")  # still supported by maria.txt
+    assert maria.mention_count == 1
+    assert all(r.doc_id != "acme.md" for n in fake_kb.neighbours(maria.id) for r in n.relations)
+    assert fake_kb.stats().documents == 2
+    assert len(fake_kb.vector_index) == fake_kb.stats().chunks
+    assert fake_kb.check() == []
+    with pytest.raises(NotFoundError, match="acme.md"):
+        fake_kb.delete("acme.md")
+
+
+def test_aliases_keep_their_sources(fake_kb):
+    fake_kb.ingest(
+        [Document("a", "A", "ACME Corp. makes robots."), Document("b", "B", "Acme Corp sells.")],
+        options=QUIET,
+    )
+    ent = fake_kb.entity("acme corp")
+    assert set(ent.aliases) == {"ACME Corp", "Acme Corp"}
+    assert {m.doc_id for m in fake_kb.mentions(ent.id)} == {"a", "b"}
+
+
+def test_bad_inputs_are_reported_and_the_rest_goes_on(fake_kb, corpus, tmp_path):
+    fake_kb.ingest([corpus], options=QUIET)
+    bad = tmp_path / "bad"
+    write(bad, "empty.txt", "")
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (bad / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (bad / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
+    write(bad, "corpus.jsonl", '{"id": "j1", "title": "J", "text": "Jolly Ranch in Texas."}\n'
+          "{not json\n")
+    write(bad, "good.md", "# Good\n\nGood Foods opened in Madrid.")
+    report = fake_kb.ingest([bad, tmp_path / "missing.txt"], options=QUIET)
+    sources = " ".join(p.source for p in report.problems)
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "corpus.jsonl:2",
+                 "missing.txt"):
+        assert name in sources, name
+    assert report.documents_added == 2  # good.md and the valid JSONL line
+    assert fake_kb.stats().documents == 5  # nothing already there was lost
+    assert fake_kb.check() == []
+
+
+def test_duplicate_ids_in_one_call_are_reported(fake_kb):
+    report = fake_kb.ingest(
+        [Document("x", "X", "One Thing."), Document("x", "X", "Other Thing.")], options=QUIET
+    )
+    assert report.documents_added == 1
+    assert "duplicate document id" in report.problems[0].reason
+
+
+def test_opening_with_another_embedder_is_a_clear_error(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    fake_kb.close()
+    with pytest.raises(ModelMismatchError, match="hash:64"):
+        KnowledgeBase.open(fake_kb.path, embedder=HashEmbedder(32), extractor=CapitalizedExtractor())
+    manifest = json.loads((fake_kb.path / "manifest.json").read_text())
+    assert manifest["embedder"]["name"] == "hash:64" and manifest["schema_version"] == 1
+
+
+def test_refuses_a_non_empty_foreign_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not empty"):
+        KnowledgeBase.open(tmp_path, embedder=HashEmbedder(64), extractor=CapitalizedExtractor())
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_open_without_create_needs_a_base(tmp_path):
+    with pytest.raises(StoreError, match="no knowledge base"):
+        KnowledgeBase.open(tmp_path / "nowhere", create=False)
+
+
+def test_stale_or_missing_derived_indexes_are_rebuilt(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    (fake_kb.path / "vectors.faiss").unlink()
+    (fake_kb.path / "graph.pickle").write_bytes(b"garbage")
+    kb = reopen(fake_kb)
+    assert len(kb.vector_index) == 3
+    assert kb.graph.number_of_nodes() > 3
+    # A stamp from an older generation is not trusted either.
+    (kb.path / "vectors.json").write_text(json.dumps({"generation": 0, "count": 3}))
+    kb2 = reopen(kb)
+    assert len(kb2.vector_index) == 3
+    kb2.close()
+
+
+def test_graph_links_chunks_and_entities(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    g = fake_kb.graph
+    maria = ("e", "maria okafor")
+    chunk_nodes = [n for n in g.neighbors(maria) if n[0] == "c"]
+    assert len(chunk_nodes) == 2
+    assert g.has_edge(maria, ("e", "acme robotics"))
+    assert "co_occurs" in g[maria][("e", "acme robotics")]["labels"]
