@@ -38,8 +38,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from kg.extract import SpacyExtractor
+    from pipelines.chunking import ChunkerConfig, chunk_document
     from pipelines.ingest import IngestOptions, collect_documents, embed_text
-    from pipelines.chunking import chunk_document, ChunkerConfig
     from pipelines.kb import KnowledgeBase
     from retrieval.embed import make_embedder
 
@@ -87,22 +87,30 @@ def main() -> None:
         "full_over_embed": round(full_s / embed_s, 2),
         "stages_s": stages,
         "peak_rss_mb": round(peak_mb),
-        "graph": {"entities": stats.entities, "relations": stats.relations,
-                  "mentions": stats.mentions, "aliases": stats.aliases},
+        "graph": {
+            "entities": stats.entities,
+            "relations": stats.relations,
+            "mentions": stats.mentions,
+            "aliases": stats.aliases,
+        },
         "problems": len(problems) + len(report.problems),
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return
     print(f"corpus            {result['corpus']} ({n} passages, {len(texts)} chunks)")
-    print(f"embedding alone   {embed_s:7.1f} s  {result['embed_only_passages_per_s']:7.1f} passages/s")
+    print(
+        f"embedding alone   {embed_s:7.1f} s  {result['embed_only_passages_per_s']:7.1f} passages/s"
+    )
     print(f"full pipeline     {full_s:7.1f} s  {result['full_passages_per_s']:7.1f} passages/s")
     print(f"full / embedding  {result['full_over_embed']:7.2f}x  (target <= 1.5x)")
     print("stages (s)        " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     print(f"peak memory       {result['peak_rss_mb']} MB RSS")
     g = result["graph"]
-    print(f"graph             {g['entities']} entities, {g['relations']} relations, "
-          f"{g['mentions']} mentions, {g['aliases']} aliases")
+    print(
+        f"graph             {g['entities']} entities, {g['relations']} relations, "
+        f"{g['mentions']} mentions, {g['aliases']} aliases"
+    )
 
 
 if __name__ == "__main__":

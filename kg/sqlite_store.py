@@ -187,32 +187,37 @@ class SqliteStore:
         )
         keys: dict[str, int] = {}
         vectors = np.ascontiguousarray(rec.vectors, dtype=np.float32)
-        for chunk, vec in zip(rec.chunks, vectors):
+        for chunk, vec in zip(rec.chunks, vectors, strict=False):
             cur = db.execute(
                 "INSERT INTO chunks(id, doc_id, idx, start_char, end_char, text, vector) "
                 "VALUES(?,?,?,?,?,?,?)",
-                (chunk.id, doc.id, chunk.index, chunk.start, chunk.end, chunk.text,
-                 vec.tobytes()),
+                (chunk.id, doc.id, chunk.index, chunk.start, chunk.end, chunk.text, vec.tobytes()),
             )
             keys[chunk.id] = int(cur.lastrowid or 0)
         db.executemany(
             "INSERT INTO mentions(chunk_key, entity_id, surface, label, start_char, end_char) "
             "VALUES(?,?,?,?,?,?)",
-            [(keys[m.chunk_id], m.entity_id, m.surface, m.label, m.start, m.end)
-             for m in rec.mentions],
+            [
+                (keys[m.chunk_id], m.entity_id, m.surface, m.label, m.start, m.end)
+                for m in rec.mentions
+            ],
         )
         db.executemany(
             "INSERT INTO relations(chunk_key, source, target, label, start_char, end_char) "
             "VALUES(?,?,?,?,?,?)",
-            [(keys[r.chunk_id], r.source, r.target, r.label, r.start, r.end)
-             for r in rec.relations],
+            [
+                (keys[r.chunk_id], r.source, r.target, r.label, r.start, r.end)
+                for r in rec.relations
+            ],
         )
 
     def _entity_rows_for(self, ids: Iterable[str]) -> list[tuple[str]]:
         out: list[tuple[str]] = []
         for part in _batched(sorted(ids), 500):
             marks = ",".join("?" * len(part))
-            out += self.db.execute(f"SELECT id FROM entities WHERE id IN ({marks})", part).fetchall()
+            out += self.db.execute(
+                f"SELECT id FROM entities WHERE id IN ({marks})", part
+            ).fetchall()
         return out
 
     def _refresh_entities(self, ids: Iterable[str]) -> None:
@@ -232,8 +237,10 @@ class SqliteStore:
             db.execute(f"DELETE FROM entities WHERE id IN ({marks})", part)
             db.executemany(
                 "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?)",
-                [(eid, canonical_name(s), _top_label(labels[eid]), len(s))
-                 for eid, s in surfaces.items()],
+                [
+                    (eid, canonical_name(s), _top_label(labels[eid]), len(s))
+                    for eid, s in surfaces.items()
+                ],
             )
 
     # -- reads -------------------------------------------------------------
@@ -356,7 +363,9 @@ class SqliteStore:
 
     def check(self) -> list[str]:
         """Return a list of consistency problems (empty when the store is sound)."""
-        problems = [f"sqlite: {r[0]}" for r in self.db.execute("PRAGMA quick_check") if r[0] != "ok"]
+        problems = [
+            f"sqlite: {r[0]}" for r in self.db.execute("PRAGMA quick_check") if r[0] != "ok"
+        ]
         orphans = self.db.execute(
             "SELECT count(*) FROM entities e WHERE NOT EXISTS "
             "(SELECT 1 FROM mentions m WHERE m.entity_id = e.id)"

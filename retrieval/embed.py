@@ -90,8 +90,10 @@ class SentenceTransformerEmbedder:
         self.model = model
         self.device = device
         key = model.lower().removeprefix("sentence-transformers/")
-        self.name = f"sentence-transformers:{DEFAULT_EMBEDDER}" if key in _PACKAGED else (
-            f"sentence-transformers:{Path(model).expanduser().resolve().name}"
+        self.name = (
+            f"sentence-transformers:{DEFAULT_EMBEDDER}"
+            if key in _PACKAGED
+            else (f"sentence-transformers:{Path(model).expanduser().resolve().name}")
         )
         self._st: Any = None
 

@@ -92,7 +92,9 @@ class FaissIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if vectors.ndim != 2 or len(ids) != len(vectors):
-            raise ValueError(f"need ids (n,) and vectors (n, dim); got {ids.shape}, {vectors.shape}")
+            raise ValueError(
+                f"need ids (n,) and vectors (n, dim); got {ids.shape}, {vectors.shape}"
+            )
         n, dim = vectors.shape
         kind = choose_kind(n, kind)
         if kind == "flat" or n == 0:
@@ -115,7 +117,9 @@ class FaissIndex:
     def search(self, queries: NDArray[np.float32], k: int) -> tuple[NDArray, NDArray]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if queries.shape[1] != self.dim:
-            raise ConfigError(f"query vectors have dim {queries.shape[1]}, the index has {self.dim}")
+            raise ConfigError(
+                f"query vectors have dim {queries.shape[1]}, the index has {self.dim}"
+            )
         k = max(1, min(k, len(self))) if len(self) else 1
         if not len(self):
             empty = np.full((len(queries), k), -1, dtype=np.int64)

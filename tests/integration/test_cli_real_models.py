@@ -20,7 +20,11 @@ def kgqa(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
     )
     if check and proc.returncode not in (0, 3):
         raise AssertionError(f"kgqa {' '.join(args)} -> {proc.returncode}\n{proc.stderr}")
@@ -37,9 +41,17 @@ def test_help_is_instant():
     assert "ingest" in proc.stdout and "stats" in proc.stdout
     assert time.perf_counter() - t < 5  # a bare interpreter start; no torch, no spaCy
     out = subprocess.run(
-        [sys.executable, "-c", "import sys, pipelines.cli, kgqa; "
-         "print(sorted(m for m in ('torch','spacy','faiss','transformers') if m in sys.modules))"],
-        capture_output=True, text=True, cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, pipelines.cli, kgqa; "
+            "heavy = ('torch', 'spacy', 'faiss', 'transformers'); "
+            "print(sorted(m for m in heavy if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
     ).stdout.strip()
     assert out == "[]"
 
@@ -52,8 +64,10 @@ def test_demo_ingest_stats_entities_delete(tmp_path):
     n_docs = len(list(DEMO_CORPUS.glob("*.md")))
     assert first["documents"] == n_docs
     assert first["entities"] > 50 and first["relations"] > 50 and first["mentions"] > 100
-    assert all(isinstance(first[k], int) for k in
-               ("documents", "chunks", "entities", "relations", "mentions"))
+    assert all(
+        isinstance(first[k], int)
+        for k in ("documents", "chunks", "entities", "relations", "mentions")
+    )
 
     again = kgqa("ingest", str(DEMO_CORPUS), "--kb", str(kb), "--json")
     report = json.loads(again.stdout)

@@ -48,9 +48,26 @@ def committed_documents(db) -> int:
 def run_ingest(corpus, kb) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "ingest", str(corpus), "--kb", str(kb),
-         "--embedder", "hash:128", "--batch-docs", str(BATCH), "--no-progress", "--json"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "ingest",
+            str(corpus),
+            "--kb",
+            str(kb),
+            "--embedder",
+            "hash:128",
+            "--batch-docs",
+            str(BATCH),
+            "--no-progress",
+            "--json",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

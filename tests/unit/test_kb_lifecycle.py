@@ -78,7 +78,7 @@ def test_changed_document_replaces_its_data(fake_kb, corpus):
     assert fake_kb.entity("Oslo").mention_count == 1
     new_keys = {c.key for c in fake_kb.chunks(range(1, 100)) if c.chunk.doc_id == "zeta.md"}
     assert new_keys and not new_keys & old_keys
-    scores, ids = fake_kb.vector_index.search(HashEmbedder(64).embed(["Zeta Labs Oslo"]), k=10)
+    _scores, ids = fake_kb.vector_index.search(HashEmbedder(64).embed(["Zeta Labs Oslo"]), k=10)
     assert not set(ids[0].tolist()) & old_keys
     assert len(fake_kb.vector_index) == fake_kb.stats().chunks
     assert "moved to Oslo" in fake_kb.document("zeta.md").text
@@ -97,7 +97,7 @@ def test_delete_removes_what_only_it_supported(fake_kb, corpus):
     assert fake_kb.stats().documents == 2
     assert len(fake_kb.vector_index) == fake_kb.stats().chunks
     assert fake_kb.check() == []
-    with pytest.raises(NotFoundError, match="acme.md"):
+    with pytest.raises(NotFoundError, match=r"acme\.md"):
         fake_kb.delete("acme.md")
 
 
@@ -118,13 +118,22 @@ def test_bad_inputs_are_reported_and_the_rest_goes_on(fake_kb, corpus, tmp_path)
     (bad / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     (bad / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     (bad / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
-    write(bad, "corpus.jsonl", '{"id": "j1", "title": "J", "text": "Jolly Ranch in Texas."}\n'
-          "{not json\n")
+    write(
+        bad,
+        "corpus.jsonl",
+        '{"id": "j1", "title": "J", "text": "Jolly Ranch in Texas."}\n{not json\n',
+    )
     write(bad, "good.md", "# Good\n\nGood Foods opened in Madrid.")
     report = fake_kb.ingest([bad, tmp_path / "missing.txt"], options=QUIET)
     sources = " ".join(p.source for p in report.problems)
-    for name in ("empty.txt", "binary.txt", "latin1.txt", "broken.pdf", "corpus.jsonl:2",
-                 "missing.txt"):
+    for name in (
+        "empty.txt",
+        "binary.txt",
+        "latin1.txt",
+        "broken.pdf",
+        "corpus.jsonl:2",
+        "missing.txt",
+    ):
         assert name in sources, name
     assert report.documents_added == 2  # good.md and the valid JSONL line
     assert fake_kb.stats().documents == 5  # nothing already there was lost
@@ -143,7 +152,9 @@ def test_opening_with_another_embedder_is_a_clear_error(fake_kb, corpus):
     fake_kb.ingest([corpus], options=QUIET)
     fake_kb.close()
     with pytest.raises(ModelMismatchError, match="hash:64"):
-        KnowledgeBase.open(fake_kb.path, embedder=HashEmbedder(32), extractor=CapitalizedExtractor())
+        KnowledgeBase.open(
+            fake_kb.path, embedder=HashEmbedder(32), extractor=CapitalizedExtractor()
+        )
     manifest = json.loads((fake_kb.path / "manifest.json").read_text())
     assert manifest["embedder"]["name"] == "hash:64" and manifest["schema_version"] == 1
 

@@ -47,13 +47,13 @@ def test_save_and_load_round_trip(kind, tmp_path):
 
 def test_empty_index_returns_no_ids():
     index = FaissIndex.build(np.zeros(0, np.int64), np.zeros((0, 8), np.float32))
-    scores, ids = index.search(np.ones((1, 8), np.float32), k=5)
+    _scores, ids = index.search(np.ones((1, 8), np.float32), k=5)
     assert (ids == -1).all()
 
 
 def test_k_larger_than_the_index_is_clamped():
     index = FaissIndex.build(np.arange(3), unit_rows(3, 8))
-    scores, ids = index.search(unit_rows(1, 8), k=10)
+    _scores, ids = index.search(unit_rows(1, 8), k=10)
     assert ids.shape == (1, 3) and set(ids[0]) == {0, 1, 2}
 
 

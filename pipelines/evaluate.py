@@ -1,0 +1,151 @@
+"""Retrieval evaluation on a corpus + questions pair (the layout of ../shared/data).
+
+``questions.jsonl``: ``{"id", "question", "answers": [...], "supporting_ids": [...]}``
+per line, where supporting ids are document ids of the corpus.
+
+Metrics, per retrieval mode (percentages 0-100):
+
+- ``recall@k``: the share of a question's supporting documents among the
+  first ``k`` distinct documents retrieved, averaged over questions;
+- ``all@8``: the share of questions with *every* supporting document in the
+  first 8;
+- ``latency_ms_p50`` / ``latency_ms_p95``: seconds per ``kb.search`` call
+  (question embedding, linking, ranking), models already loaded.
+
+>>> recall_at(["a", "x", "b"], {"a", "b"}, 2)
+0.5
+>>> all_at(["a", "x", "b"], {"a", "b"}, 3)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kgqa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipelines.kb import KnowledgeBase
+
+RETRIEVE_DEPTH = 8  # distinct documents needed by all@8
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    supporting_ids: tuple[str, ...]
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """Read a questions JSONL file; a malformed line is an error naming the line."""
+    path = Path(path)
+    out = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the questions ({e.strerror or e})") from e
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                Question(
+                    str(row["id"]),
+                    str(row["question"]),
+                    tuple(str(a) for a in row.get("answers", [])),
+                    tuple(str(s) for s in row.get("supporting_ids", [])),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}:{n}: not a question record ({e})") from e
+    if not out:
+        raise ConfigError(f"{path}: no questions")
+    return out
+
+
+def recall_at(ranked_docs: Sequence[str], gold: set[str], k: int) -> float:
+    return len(gold & set(ranked_docs[:k])) / len(gold) if gold else 0.0
+
+
+def all_at(ranked_docs: Sequence[str], gold: set[str], k: int) -> bool:
+    return bool(gold) and gold <= set(ranked_docs[:k])
+
+
+def distinct_docs(doc_ids: Sequence[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for d in doc_ids:
+        seen.setdefault(d, None)
+    return list(seen)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else 0.0
+
+
+def evaluate_retrieval(
+    kb: KnowledgeBase,
+    questions: Sequence[Question],
+    modes: Sequence[str],
+    progress: Callable[[str], None] | None = None,
+    depth: int = 3 * RETRIEVE_DEPTH,
+) -> dict[str, dict[str, float]]:
+    """Recall@2, Recall@5, all@8 and latency per mode (see the module docstring)."""
+    from tqdm import tqdm
+
+    results: dict[str, dict[str, float]] = {}
+    kb.search(questions[0].question, mode="hybrid", top_k=1)  # warm-up: models and indexes
+    for mode in modes:
+        r2, r5, a8, lat = [], [], [], []
+        bar = tqdm(questions, desc=f"eval {mode}", unit="q", disable=progress is None, leave=False)
+        for q in bar:
+            gold = set(q.supporting_ids)
+            t = time.perf_counter()
+            hits = kb.search(q.question, mode=mode, top_k=depth)
+            lat.append((time.perf_counter() - t) * 1000)
+            docs = distinct_docs([h.chunk.doc_id for h in hits])
+            r2.append(recall_at(docs, gold, 2))
+            r5.append(recall_at(docs, gold, 5))
+            a8.append(all_at(docs, gold, 8))
+        results[mode] = {
+            "recall@2": round(100 * float(np.mean(r2)), 1),
+            "recall@5": round(100 * float(np.mean(r5)), 1),
+            "all@8": round(100 * float(np.mean(a8)), 1),
+            "latency_ms_p50": round(percentile(lat, 50), 1),
+            "latency_ms_p95": round(percentile(lat, 95), 1),
+        }
+        if progress is not None:
+            progress(mode)
+    return results
+
+
+def format_table(results: dict[str, dict[str, float]]) -> str:
+    cols = sorted(
+        {c for r in results.values() for c in r},
+        key=lambda c: (
+            [
+                "recall@2",
+                "recall@5",
+                "all@8",
+                "latency_ms_p50",
+                "latency_ms_p95",
+                "em",
+                "f1",
+                "answer_s_p50",
+                c,
+            ]
+        ).index(c),
+    )
+    lines = ["mode     " + "".join(f"{c:>16}" for c in cols)]
+    for mode, r in results.items():
+        lines.append(f"{mode:8} " + "".join(f"{r.get(c, float('nan')):>16}" for c in cols))
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""BM25 over chunks (bm25s), scoring every chunk of a base for one query.
+
+Tokens are lower-cased ``\\w+`` runs minus English stop words; the text
+indexed for a chunk is its document title plus the chunk, as for embeddings.
+
+>>> idx = BM25Index.build([10, 11], ["Acme builds robots", "Zeta sells sensors"])
+>>> keys, scores = idx.top("who builds robots", k=1)
+>>> int(keys[0])
+10
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+_TOKEN = re.compile(r"\w+")
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+
+
+def tokenize(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
+
+
+class BM25Index:
+    """BM25 (Lucene variant, k1=1.5, b=0.75) over integer-keyed texts."""
+
+    def __init__(self, keys: NDArray[np.int64], model: Any, vocab: set[str]) -> None:
+        self.keys = keys  # (n,) chunk keys, in index order
+        self._model = model
+        self._vocab = vocab
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def build(cls, keys: Sequence[int], texts: Sequence[str]) -> BM25Index:
+        import bm25s
+
+        tokens = [tokenize(t) for t in texts]
+        model = bm25s.BM25()
+        if tokens:
+            model.index(tokens, show_progress=False)
+        vocab = {t for doc in tokens for t in doc}
+        return cls(np.asarray(keys, dtype=np.int64), model, vocab)
+
+    def scores(self, query: str) -> NDArray[np.float32]:
+        """BM25 score of every indexed text, ``(n,)`` in index order."""
+        q = [t for t in tokenize(query) if t in self._vocab]
+        if not q or not len(self.keys):
+            return np.zeros(len(self.keys), dtype=np.float32)
+        return np.asarray(self._model.get_scores(q), dtype=np.float32)
+
+    def top(self, query: str, k: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        s = self.scores(query)
+        k = min(k, len(s))
+        if k == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        idx = np.argpartition(-s, k - 1)[:k]
+        idx = idx[np.argsort(-s[idx], kind="stable")]
+        return self.keys[idx], s[idx]
