@@ -56,14 +56,20 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
     dim = kb.manifest.embedder.dim
     keys = np.concatenate(keys_l) if keys_l else np.zeros(0, np.int64)
     vectors = np.concatenate(vecs_l) if vecs_l else np.zeros((0, dim), np.float32)  # (C, dim)
-    texts = dict(
-        ((k, embed_text(t, Chunk("", "", 0, x, 0, 0))))
-        for k, t, x in store.db.execute(
-            "SELECT c.key, d.title, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"
-        )
-    )
+    texts: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    for k, t, x in store.db.execute(
+        "SELECT c.key, d.title, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    ):
+        texts[k] = embed_text(t, Chunk("", "", 0, x, 0, 0))
+        titles[k] = normalize(t)
     bm25 = BM25Index.build(keys.tolist(), [texts[int(k)] for k in keys])
-    graph = EntityChunkGraph.build(keys, store.iter_mention_edges(), store.iter_relation_edges())
+    graph = EntityChunkGraph.build(
+        keys,
+        store.iter_mention_edges(),
+        store.iter_relation_edges(),
+        about=[titles[int(k)] for k in keys],
+    )
     aliases: dict[str, list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for eid, surface in store.db.execute("SELECT DISTINCT entity_id, surface FROM mentions"):

@@ -36,6 +36,8 @@ class EntityChunkGraph:
         entity_ids: list[str],
         incidence: csr_matrix,
         transition: csr_matrix,
+        relations: csr_matrix,
+        about: dict[int, list[int]] | None = None,
     ) -> None:
         self.chunk_keys = chunk_keys  # (C,)
         self.chunk_row = {int(k): i for i, k in enumerate(chunk_keys)}
@@ -43,6 +45,8 @@ class EntityChunkGraph:
         self.entity_index = {e: i for i, e in enumerate(entity_ids)}
         self.incidence = incidence  # (C, E) 1 where a chunk mentions an entity
         self.transition = transition  # (C+E, C+E) column-stochastic
+        self.relations = relations  # (E, E) symmetric relation weights
+        self.about = about or {}  # entity index -> rows of the chunks about it (by title)
         self.entity_df = np.asarray(incidence.sum(axis=0)).ravel()  # (E,) chunks per entity
         self._incidence_t = incidence.T.tocsr()  # (E, C)
 
@@ -57,7 +61,13 @@ class EntityChunkGraph:
         mentions: Iterable[tuple[int, str]],
         relations: Iterable[tuple[str, str, str]],
         relation_weight: float = 0.5,
+        about: Sequence[str] | None = None,
     ) -> EntityChunkGraph:
+        """Build from mention and relation edges.
+
+        ``about`` gives, per chunk (in ``chunk_keys`` order), the id of the
+        entity the chunk is about (its document's title), or ``""``.
+        """
         from scipy.sparse import coo_matrix, csr_matrix, diags
 
         keys = np.asarray(chunk_keys, dtype=np.int64)
@@ -101,7 +111,12 @@ class EntityChunkGraph:
         ids = [""] * n_e
         for e, i in entity_index.items():
             ids[i] = e
-        return cls(keys, ids, inc, transition)
+        about_rows: dict[int, list[int]] = {}
+        for row, entity in enumerate(about or ()):
+            i = entity_index.get(entity)
+            if i is not None:
+                about_rows.setdefault(i, []).append(row)
+        return cls(keys, ids, inc, transition, rel, about_rows)
 
     def ppr(
         self,
@@ -144,6 +159,11 @@ class EntityChunkGraph:
         """Entity indices mentioned by chunk ``row``."""
         start, end = self.incidence.indptr[row], self.incidence.indptr[row + 1]
         return self.incidence.indices[start:end]
+
+    def related(self, entity: int) -> NDArray[np.int64]:
+        """Entity indices linked to ``entity`` by a relation."""
+        r = self.relations
+        return r.indices[r.indptr[entity] : r.indptr[entity + 1]]
 
     def chunks_of(self, entity: int) -> NDArray[np.int64]:
         """Chunk rows that mention entity ``entity``."""

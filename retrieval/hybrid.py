@@ -1,18 +1,20 @@
-"""Hybrid retrieval: dense + BM25 + graph (personalized PageRank) + multi-hop expansion.
+"""Hybrid retrieval: dense + BM25 + graph (personalized PageRank) + passage pairs.
 
 Modes, all over the same chunks:
 
 - ``vector``: cosine similarity of the question and chunk embeddings.
 - ``lexical``: BM25.
 - ``graph``: personalized PageRank over the entity–chunk graph, restarting on
-  the question's linked entities and on the top dense chunks (HippoRAG).
-- ``hybrid``: reciprocal-rank fusion of the three, then a multi-hop step that
+  the question's linked entities, the chunks *about* them (by title), and the
+  top dense chunks (HippoRAG's recipe).
+- ``hybrid``: PageRank restarting on all of the above plus the top BM25
+  chunks, fused with the dense and BM25 rankings, then a multi-hop step that
   scores passage *pairs*: for each of the best first passages, the passages
-  reachable through its entities are re-scored against the question plus that
-  passage, and the best pairs lead the ranking.
+  about (or mentioning) its entities are re-scored against the question moved
+  towards that first passage, and the best pairs lead the ranking.
 
 Every ranked chunk keeps its per-signal scores, the linked entities that
-reached it and the graph paths (entity -> relation -> entity -> chunk) that
+reached it, and readable paths (entity -> relation -> entity -> chunk) that
 explain it.
 """
 
@@ -35,17 +37,18 @@ MODES = ("vector", "lexical", "graph", "hybrid")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Settings of the hybrid retriever (defaults chosen by ``kgqa eval``; see README).
+    """Settings of the hybrid retriever (defaults measured with ``kgqa eval``; see README).
 
     ``candidates``: depth of each signal's list that enters fusion.
-    ``rrf_k``: the constant of reciprocal-rank fusion.
-    ``weights``: per-signal weights in fusion.
+    ``rrf_k`` / ``weights``: reciprocal-rank fusion constant and per-signal weights.
     ``damping``: PageRank's probability of following an edge (HippoRAG: 0.5).
-    ``dense_seeds`` / ``dense_seed_mass``: how many top dense chunks seed
-    PageRank, and their share of the restart mass.
-    ``expand_from``: first passages of the pair step; ``pair_alpha``: weight
-    of the first passage in the second hop's query; ``max_entity_df``: bridge
-    entities mentioned in more chunks than this are hubs and not followed.
+    ``dense_seeds`` / ``lexical_seeds``: top chunks of each signal that seed
+    PageRank; ``prior_mass``: their share of the restart mass next to the
+    linked entities; ``about_weight``: restart weight of the chunks about a
+    linked entity, relative to the entity.
+    ``expand_from``: first passages of the pair step; ``pair_alpha``: weight of
+    the first passage in the second hop's query; ``max_entity_df``: entities
+    mentioned in more chunks than this are hubs, not bridges.
     """
 
     candidates: int = 50
@@ -53,12 +56,16 @@ class RetrievalConfig:
     weights: dict[str, float] = field(
         default_factory=lambda: {"vector": 1.0, "lexical": 1.0, "graph": 1.0}
     )
+    fusion: str = "ppr"  # "ppr" (PageRank scores) or "rrf" (rank fusion of the three)
     damping: float = 0.5
-    dense_seeds: int = 5
-    dense_seed_mass: float = 0.5
+    dense_seeds: int = 10
+    lexical_seeds: int = 10
+    prior_mass: float = 0.5
+    about_weight: float = 1.0
     expand_from: int = 3
     pair_alpha: float = 0.5
     pair_weight: float = 1.0
+    about_bonus: float = 0.5
     max_entity_df: int = 50
 
 
@@ -73,12 +80,13 @@ class Ranked:
 
 @dataclass
 class Signals:
-    """Per-question scores over all chunks, ``(C,)`` each."""
+    """Per-question scores over all chunks, ``(C,)`` each, and the linked entities."""
 
     dense: NDArray[np.float32]
     lexical: NDArray[np.float32] | None = None
     graph: NDArray[np.float32] | None = None
     links: list[LinkedEntity] = field(default_factory=list)
+    bridges: dict[int, tuple[int, int]] = field(default_factory=dict)  # row -> (p1 row, entity)
 
 
 def _top(scores: NDArray, k: int) -> NDArray[np.int64]:
@@ -121,42 +129,59 @@ class HybridRetriever:
             sig.lexical = self.bm25.scores(question)
         if mode in ("graph", "hybrid"):
             sig.links = self.linker.link(question, surfaces)
-            sig.graph = self.ppr(sig.dense, sig.links)
+            sig.graph = self.ppr(sig, use_lexical=mode == "hybrid")
         return sig
 
-    def ppr(self, dense: NDArray[np.float32], links: list[LinkedEntity]) -> NDArray[np.float32]:
+    def ppr(self, sig: Signals, use_lexical: bool = True) -> NDArray[np.float32]:
+        """PageRank restarting on linked entities, the chunks about them, and top chunks."""
         cfg = self.config
+        g = self.graph
         ent_seeds: dict[int, float] = {}
-        for link in links:
-            i = self.graph.entity_index.get(link.entity_id)
-            if i is not None:
-                ent_seeds[i] = max(ent_seeds.get(i, 0.0), link.score * link.weight)
         chunk_seeds: dict[int, float] = {}
-        top = _top(dense, cfg.dense_seeds)
-        if len(top):
-            w = np.exp((dense[top] - dense[top].max()) * 20.0)
-            mass = cfg.dense_seed_mass if ent_seeds else 1.0
-            ent_total = sum(ent_seeds.values())
-            scale = mass / w.sum() * (ent_total / (1 - mass) if ent_seeds and mass < 1 else 1.0)
-            chunk_seeds = {int(r): float(x * scale) for r, x in zip(top, w, strict=False)}
-        scores, _ = self.graph.ppr(ent_seeds, chunk_seeds, damping=cfg.damping)
+        for link in sig.links:
+            i = g.entity_index.get(link.entity_id)
+            if i is None:
+                continue
+            w = link.score * link.weight
+            ent_seeds[i] = max(ent_seeds.get(i, 0.0), w)
+            for row in g.about.get(i, ()):
+                chunk_seeds[row] = max(chunk_seeds.get(row, 0.0), cfg.about_weight * w)
+        linked_mass = sum(ent_seeds.values()) + sum(chunk_seeds.values())
+        prior: dict[int, float] = {}
+        lists = [(sig.dense, cfg.dense_seeds)]
+        if use_lexical and sig.lexical is not None:
+            lists.append((sig.lexical, cfg.lexical_seeds))
+        for scores, k in lists:
+            top = _top(scores, k)
+            top = top[scores[top] > 0]
+            if not len(top):
+                continue
+            w = np.exp((scores[top] / max(float(scores[top[0]]), 1e-9) - 1.0) * 5.0)
+            for r, x in zip(top.tolist(), (w / w.sum()).tolist(), strict=True):
+                prior[r] = prior.get(r, 0.0) + x
+        if prior:
+            total = sum(prior.values())
+            mass = cfg.prior_mass
+            share = linked_mass * mass / (1 - mass) if linked_mass > 0 and mass < 1 else 1.0
+            for r, x in prior.items():
+                chunk_seeds[r] = chunk_seeds.get(r, 0.0) + x * share / total
+        scores, _ = g.ppr(ent_seeds, chunk_seeds, damping=cfg.damping)
         return scores
 
     # -- ranking -------------------------------------------------------------
     def rank(self, sig: Signals, mode: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """Rows in rank order and their scores."""
-        if mode == "vector":
-            rows = _top(sig.dense, self.config.candidates)
-            return rows, sig.dense[rows]
-        if mode == "lexical":
-            assert sig.lexical is not None
-            rows = _top(sig.lexical, self.config.candidates)
-            return rows, sig.lexical[rows]
-        if mode == "graph":
+        single = {"vector": sig.dense, "lexical": sig.lexical, "graph": sig.graph}
+        if mode in single:
+            scores = single[mode]
+            assert scores is not None
+            rows = _top(scores, self.config.candidates)
+            return rows, scores[rows]
+        if self.config.fusion == "ppr":
             assert sig.graph is not None
-            rows = _top(sig.graph, self.config.candidates)
-            return rows, sig.graph[rows]
-        fused = self.fuse(sig)
+            fused = sig.graph
+        else:
+            fused = self.fuse(sig)
         rows = _top(fused, self.config.candidates)
         return self.pairs(sig, rows, fused)
 
@@ -175,38 +200,50 @@ class HybridRetriever:
     def pairs(
         self, sig: Signals, rows: NDArray[np.int64], fused: NDArray[np.float32]
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Re-rank ``rows`` so that the best (first passage, bridged passage) pairs lead."""
+        """Re-rank ``rows`` so that the best (first passage, bridged passage) pairs lead.
+
+        For each of the ``expand_from`` best first passages p1, the candidate
+        second passages p2 are those about an entity of p1, or mentioning one
+        that is not a hub. ``hop(p2) = base(p2) / 2 + q2(p2) + about_bonus``,
+        with ``q2 = dense(p2) + pair_alpha * sim(p1, p2)`` scaled to at most 1;
+        a pair scores ``base(p1) + pair_weight * hop(p2)``. Each passage keeps
+        the best of its own base score and the pairs it is in.
+        """
         cfg = self.config
         if cfg.expand_from <= 0 or not len(rows):
             return rows, fused[rows]
         g = self.graph
         base = fused / max(float(fused.max()), 1e-9)  # (C,) in [0, 1]
-        best: dict[int, float] = {}
-        for r1 in rows[: cfg.expand_from]:
-            bridge = [e for e in g.entities_of(int(r1)) if g.entity_df[e] <= cfg.max_entity_df]
-            cand = set(rows.tolist())
-            for e in bridge:
-                cand.update(g.chunks_of(int(e)).tolist())
-            cand.discard(int(r1))
-            if not cand:
+        best: dict[int, float] = {int(r): float(base[r]) for r in rows}
+        norm = 1.0 + cfg.pair_weight * (1.5 + cfg.about_bonus)
+        for r1 in rows[: cfg.expand_from].tolist():
+            via: dict[int, int] = {}
+            about: set[int] = set()
+            for e in g.entities_of(r1).tolist():
+                for r in g.about.get(e, ()):
+                    about.add(r)
+                    via.setdefault(r, e)
+                if g.entity_df[e] <= cfg.max_entity_df:
+                    for r in g.chunks_of(e).tolist():
+                        via.setdefault(r, e)
+            via.pop(r1, None)
+            if not via:
                 continue
-            cand_rows = np.fromiter(cand, dtype=np.int64)
-            second = self.vectors[cand_rows] @ self.vectors[r1]  # (n,) similarity to p1
-            hop = sig.dense[cand_rows] + cfg.pair_alpha * second
-            hop = hop / max(float(hop.max()), 1e-9)
-            pair = base[r1] + cfg.pair_weight * hop + base[cand_rows]
-            j = int(np.argmax(pair))
-            score = float(pair[j])
-            for r, s in ((int(r1), score), (int(cand_rows[j]), score)):
-                if s > best.get(r, -1.0):
-                    best[r] = s
+            c = np.fromiter(via, dtype=np.int64)
+            q2 = sig.dense[c] + cfg.pair_alpha * (self.vectors[c] @ self.vectors[r1])  # (n,)
+            hop = 0.5 * base[c] + q2 / max(float(q2.max()), 1e-9)
+            hop += cfg.about_bonus * np.isin(c, list(about))
+            pair = (base[r1] + cfg.pair_weight * hop) / norm
+            for x, s in zip(c.tolist(), pair.tolist(), strict=True):
+                if s > best.get(x, -1.0):
+                    best[x] = s
+                    sig.bridges[x] = (r1, via[x])
+            first = (base[r1] + cfg.pair_weight * float(hop.max())) / norm
+            best[r1] = max(best[r1], first)
         order = sorted(best, key=lambda r: -best[r])
-        rest = [int(r) for r in rows if int(r) not in best]
-        out = np.asarray(order + rest, dtype=np.int64)
-        top = max(best.values()) if best else 1.0
-        scores = np.asarray([best.get(int(r), 0.0) for r in out], dtype=np.float32)
-        scores[len(order) :] = base[out[len(order) :]] * 0.5 * top
-        return out, scores
+        return np.asarray(order, dtype=np.int64), np.asarray(
+            [best[r] for r in order], dtype=np.float32
+        )
 
     # -- public ----------------------------------------------------------------
     def retrieve(
@@ -230,6 +267,7 @@ class HybridRetriever:
         ]
 
     def explain(self, sig: Signals, row: int, score: float) -> Ranked:
+        """Per-signal scores and up to three paths that led to ``row``."""
         scores = {"vector": float(sig.dense[row])}
         if sig.lexical is not None:
             scores["lexical"] = float(sig.lexical[row])
@@ -237,30 +275,24 @@ class HybridRetriever:
             scores["graph"] = float(sig.graph[row])
         g = self.graph
         mine = set(g.entities_of(row).tolist())
-        linked = [lnk for lnk in sig.links if g.entity_index.get(lnk.entity_id) is not None]
-        direct = tuple(lnk.entity_id for lnk in linked if g.entity_index[lnk.entity_id] in mine)
+        linked = [lnk for lnk in sig.links if lnk.entity_id in g.entity_index]
         chunk = f"chunk:{int(self.keys[row])}"
-        paths: list[tuple[str, ...]] = [(e, "mentioned in", chunk) for e in direct]
-        if not direct:  # one hop: linked entity -> neighbour entity mentioned here
+        paths: list[tuple[str, ...]] = [
+            (lnk.entity_id, "mentioned in", chunk)
+            for lnk in linked
+            if g.entity_index[lnk.entity_id] in mine
+        ]
+        if row in sig.bridges:  # reached from a first passage through a shared entity
+            r1, e = sig.bridges[row]
+            paths.append(
+                (f"chunk:{int(self.keys[r1])}", "mentions", g.entity_ids[e], "mentioned in", chunk)
+            )
+        if not paths:  # one hop: linked entity -> related entity mentioned here
             for lnk in linked[:5]:
                 e0 = g.entity_index[lnk.entity_id]
-                for e1 in self._neighbour_entities(e0) & mine:
+                for e1 in sorted(set(g.related(e0).tolist()) & mine)[:2]:
                     paths.append(
                         (lnk.entity_id, "related to", g.entity_ids[e1], "mentioned in", chunk)
                     )
-                    if len(paths) >= 3:
-                        break
-        return Ranked(
-            int(self.keys[row]),
-            score,
-            scores,
-            tuple(lnk.entity_id for lnk in linked if any(p[0] == lnk.entity_id for p in paths)),
-            tuple(paths[:3]),
-        )
-
-    def _neighbour_entities(self, e: int) -> set[int]:
-        t = self.graph.transition
-        n_c = self.graph.n_chunks
-        node = n_c + e
-        col = t[:, node]
-        return {int(i) - n_c for i in col.indices if i >= n_c}
+        entities = tuple(lnk.entity_id for lnk in linked if any(lnk.entity_id in p for p in paths))
+        return Ranked(int(self.keys[row]), score, scores, entities, tuple(paths[:3]))

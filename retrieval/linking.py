@@ -50,6 +50,11 @@ class LinkedEntity:
     how: str  # "alias", "fuzzy" or "embedding"
 
 
+def _is_namey(word: str) -> bool:
+    """A word that can be part of a name: capitalised, or holding a digit."""
+    return word[:1].isupper() or any(ch.isdigit() for ch in word)
+
+
 def _trigrams(s: str) -> set[str]:
     s = f"  {s} "
     return {s[i : i + 3] for i in range(len(s) - 2)}
@@ -76,6 +81,7 @@ class EntityLinker:
         self.fuzzy_threshold = fuzzy_threshold
         self.embedding_threshold = embedding_threshold
         self._grams: dict[str, list[int]] | None = None
+        self._sizes = np.zeros(0, dtype=np.int32)
 
     @classmethod
     def build(
@@ -141,8 +147,10 @@ class EntityLinker:
         return sorted(found.values(), key=lambda lnk: (-lnk.score * lnk.weight, lnk.entity_id))
 
     def _alias_matches(self, question: str) -> list[tuple[str, set[int]]]:
-        words = [self.normalize(w) for w in _WORD.findall(question)]
-        words = [w for w in words if w]
+        raw = _WORD.findall(question)
+        pairs = [(self.normalize(w), _is_namey(w)) for w in raw]
+        words = [w for w, _ in pairs if w]
+        namey = [c for w, c in pairs if w]
         spans: list[tuple[int, int, str, set[int]]] = []
         for n in range(min(MAX_NGRAM, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
@@ -152,6 +160,8 @@ class EntityLinker:
                     continue
                 if n == 1 and (gram in STOP_WORDS or len(gram) < 3):
                     continue
+                if not any(namey[i : i + n]):
+                    continue  # "the series", "a company": common words, not names
                 if any(s <= i and i + n <= e for s, e, _, _ in spans):
                     continue  # inside a longer match
                 spans.append((i, i + n, gram, ids))
@@ -160,10 +170,13 @@ class EntityLinker:
     def _fuzzy(self, key: str, limit: int = 3) -> list[tuple[int, float]]:
         if self._grams is None:
             grams: dict[str, list[int]] = defaultdict(list)
+            sizes = np.zeros(len(self.entity_ids), dtype=np.int32)
             for i, eid in enumerate(self.entity_ids):
-                for g in _trigrams(eid):
+                tri = _trigrams(eid)
+                sizes[i] = len(tri)
+                for g in tri:
                     grams[g].append(i)
-            self._grams = dict(grams)
+            self._grams, self._sizes = dict(grams), sizes
         mine = _trigrams(key)
         overlap: dict[int, int] = defaultdict(int)
         for g in mine:
@@ -171,7 +184,7 @@ class EntityLinker:
                 overlap[i] += 1
         scored = []
         for i, shared in overlap.items():
-            dice = 2 * shared / (len(mine) + len(_trigrams(self.entity_ids[i])))
+            dice = 2 * shared / (len(mine) + int(self._sizes[i]))
             if dice >= self.fuzzy_threshold:
                 scored.append((i, dice))
         scored.sort(key=lambda t: -t[1])
