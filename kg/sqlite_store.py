@@ -344,6 +344,17 @@ class SqliteStore:
                 out.append(Neighbour(ent, tuple(rels)))
         return out
 
+    def iter_chunk_texts(self) -> Iterator[tuple[int, str, str]]:
+        yield from self.db.execute(
+            "SELECT c.key, d.title, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"
+        )
+
+    def iter_aliases(self) -> Iterator[tuple[str, str]]:
+        yield from self.db.execute("SELECT DISTINCT entity_id, surface FROM mentions")
+
+    def entity_names(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+
     def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
         yield from self.db.execute("SELECT chunk_key, entity_id FROM mentions")
 

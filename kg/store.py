@@ -64,7 +64,40 @@ class WriteSummary:
 
 
 class GraphStore(Protocol):
-    """Documents, chunks and the entity graph of one knowledge base."""
+    """Documents, chunks and the entity graph of one knowledge base.
+
+    ``generation`` increases with every committed write; derived indexes are
+    stamped with it. Chunk keys are integers, unique and never reused.
+    """
+
+    @property
+    def generation(self) -> int: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def counts(self) -> dict[str, int]:
+        """documents, chunks, entities, relations, mentions, aliases."""
+        ...
+
+    def check(self) -> list[str]:
+        """Consistency problems; empty when the store is sound."""
+        ...
+
+    def iter_vectors(self, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(keys (b,), vectors (b, dim))`` batches of every chunk vector."""
+        ...
+
+    def iter_chunk_texts(self) -> Iterator[tuple[int, str, str]]:
+        """Yield ``(chunk_key, document_title, chunk_text)`` for every chunk."""
+        ...
+
+    def iter_aliases(self) -> Iterator[tuple[str, str]]:
+        """Yield ``(entity_id, surface)`` once per distinct alias."""
+        ...
+
+    def entity_names(self) -> dict[str, str]:
+        """Entity id -> display name, for every entity."""
+        ...
 
     def document_hashes(self) -> dict[str, str]: ...
 

@@ -58,9 +58,7 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
     vectors = np.concatenate(vecs_l) if vecs_l else np.zeros((0, dim), np.float32)  # (C, dim)
     texts: dict[int, str] = {}
     titles: dict[int, str] = {}
-    for k, t, x in store.db.execute(
-        "SELECT c.key, d.title, c.text FROM chunks c JOIN documents d ON d.id = c.doc_id"
-    ):
+    for k, t, x in store.iter_chunk_texts():
         texts[k] = embed_text(t, Chunk("", "", 0, x, 0, 0))
         titles[k] = normalize(t)
     bm25 = BM25Index.build(keys.tolist(), [texts[int(k)] for k in keys])
@@ -71,11 +69,9 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
         about=[titles[int(k)] for k in keys],
     )
     aliases: dict[str, list[str]] = defaultdict(list)
-    names: dict[str, str] = {}
-    for eid, surface in store.db.execute("SELECT DISTINCT entity_id, surface FROM mentions"):
+    for eid, surface in store.iter_aliases():
         aliases[eid].append(surface)
-    for eid, name in store.db.execute("SELECT id, name FROM entities"):
-        names[eid] = name
+    names = store.entity_names()
     linker = EntityLinker.build(graph.entity_ids, aliases, graph.entity_df, normalize)
     retriever = HybridRetriever(keys, vectors, bm25, graph, linker, config or RetrievalConfig())
     return SearchContext(store.generation, retriever, names)
@@ -107,19 +103,23 @@ def search(kb: KnowledgeBase, question: str, *, mode: str = "hybrid", top_k: int
 
 
 def to_hits(kb: KnowledgeBase, ctx: SearchContext, ranked: list[Ranked]) -> list[Hit]:
-    stored = {c.key: c for c in kb.chunks([r.key for r in ranked])}
+    """Typed hits; paths name entities by display name and chunks as ``title [chunk id]``."""
+    referenced = {
+        int(step[6:]) for r in ranked for p in r.paths for step in p if step.startswith("chunk:")
+    }
+    stored = {c.key: c for c in kb.chunks(sorted({r.key for r in ranked} | referenced))}
+
+    def readable(step: str) -> str:
+        if step.startswith("chunk:"):
+            sc = stored.get(int(step[6:]))
+            return f"{sc.title} [{sc.chunk.id}]" if sc else step
+        return ctx.names.get(step, step)
+
     hits = []
     for r in ranked:
         sc = stored.get(r.key)
         if sc is None:
             continue
-        paths = tuple(
-            tuple(
-                ctx.names.get(step, step) if i % 2 == 0 and i < len(p) - 1 else step
-                for i, step in enumerate(p)
-            )
-            for p in r.paths
-        )
         hits.append(
             Hit(
                 key=r.key,
@@ -129,7 +129,7 @@ def to_hits(kb: KnowledgeBase, ctx: SearchContext, ranked: list[Ranked]) -> list
                 rank=len(hits) + 1,
                 scores=dict(r.scores),
                 entities=tuple(ctx.names.get(e, e) for e in r.entities),
-                paths=paths,
+                paths=tuple(tuple(readable(step) for step in p) for p in r.paths),
             )
         )
     return hits
