@@ -30,7 +30,7 @@ from kg.extract import EntityExtractor, SpacyExtractor
 from kg.sqlite_store import SqliteStore
 from kg.store import DocumentInfo, StoredChunk
 from kgqa.errors import ConfigError, ModelMismatchError, NotFoundError, StoreError
-from kgqa.types import Document, Entity, Hit, IngestReport, Mention, Neighbour, Stats
+from kgqa.types import Answer, Document, Entity, Hit, IngestReport, Mention, Neighbour, Stats
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
@@ -40,6 +40,7 @@ from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
 if TYPE_CHECKING:
     import networkx as nx
 
+    from llm.generator import Generator
     from retrieval.vector_index import FaissIndex
 
 DB_FILE = "kgqa.sqlite"
@@ -65,6 +66,7 @@ class KnowledgeBase:
         self._index: FaissIndex | None = None
         self._graph: nx.Graph | None = None
         self._lock = threading.RLock()
+        self._generator: Generator | None = None
         self.last_stage_times: StageTimes | None = None
 
     # -- opening -----------------------------------------------------------
@@ -254,6 +256,46 @@ class KnowledgeBase:
         from pipelines.search import search
 
         return search(self, question, mode=mode, top_k=top_k)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        mode: str = "hybrid",
+        top_k: int = 5,
+        generator: Generator | None = None,
+        stream_to: Callable[[str], object] | None = None,
+    ) -> Answer:
+        """Answer ``question`` from this base's documents, with checked citations.
+
+        ``generator`` defaults to :attr:`generator` (the default model in
+        process, loaded on first use); ``stream_to`` receives tokens as they
+        are generated. When no retrieved passage supports an answer, the
+        answer says so (``answer.abstained``).
+        """
+        from pipelines.qa import answer
+
+        return answer(
+            self,
+            question,
+            generator=generator or self.generator,
+            mode=mode,
+            top_k=top_k,
+            stream_to=stream_to,
+        )
+
+    @property
+    def generator(self) -> Generator:
+        """The answer generator: set it to use another model or a server."""
+        if self._generator is None:
+            from llm.generator import open_generator
+
+            self._generator = open_generator()
+        return self._generator
+
+    @generator.setter
+    def generator(self, value: Generator) -> None:
+        self._generator = value
 
     def check(self) -> list[str]:
         """Consistency problems of the base (an empty list when it is sound)."""
