@@ -35,6 +35,12 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=0, help="only the first N passages")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--extract",
+        choices=("auto", "thread", "process"),
+        default="auto",
+        help="where extraction runs beside embedding (default: the pipeline's choice)",
+    )
     args = ap.parse_args()
 
     from kg.extract import SpacyExtractor
@@ -57,7 +63,8 @@ def main() -> None:
     extractor.extract(chunks[0:1] and [chunks[0][1]])
     load_s = time.perf_counter() - t
 
-    options = IngestOptions(progress=False)
+    where = {"auto": None, "thread": False, "process": True}[args.extract]
+    options = IngestOptions(progress=False, extract_in_process=where)
     t = time.perf_counter()
     embedder.embed(texts, batch_size=options.embed_batch_size)
     embed_s = time.perf_counter() - t

@@ -123,6 +123,10 @@ class SpacyExtractor:
             f"n_process={self.n_process})"
         )
 
+    def spawn_args(self) -> tuple[str, int]:
+        """Arguments that rebuild this extractor in another process."""
+        return (self.model, self.batch_size)
+
     @property
     def loaded(self) -> bool:
         return self._nlp is not None

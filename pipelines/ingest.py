@@ -13,11 +13,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.extract import EntityExtractor
+from kg.extract_process import ExtractorProcess
 from kg.resolve import normalize, resolve_document
 from kg.sqlite_store import SqliteStore
 from kg.store import DocumentRecord
@@ -40,6 +42,7 @@ class IngestOptions:
     batch_docs: int = 128
     embed_batch_size: int = 64
     progress: bool | None = None  # None: a progress bar when stderr is a terminal
+    extract_in_process: bool | None = None  # None: a child process for large ingests
 
 
 @dataclass
@@ -126,7 +129,10 @@ def run_ingest(
 
     bar = _progress_bar(len(todo), options.progress)
     done = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgqa-extract") as pool:
+    in_process = options.extract_in_process
+    if in_process is None:
+        in_process = len(todo) >= PROCESS_MIN_DOCS and hasattr(extractor, "spawn_args")
+    with _Overlap(extractor, in_process) as overlap:
         for batch in _batches(todo, options.batch_docs):
             t = time.perf_counter()
             chunked: list[tuple[Document, list[Chunk]]] = []
@@ -141,13 +147,13 @@ def run_ingest(
             titles = [doc.title for doc, cs in chunked for _ in cs]
 
             t = time.perf_counter()
-            future = pool.submit(_timed, extractor.extract, all_chunks)
+            overlap.submit(all_chunks)
             vectors = embedder.embed(
                 [embed_text(title, c) for title, c in zip(titles, all_chunks, strict=False)],
                 batch_size=options.embed_batch_size,
             )
             times.embed += time.perf_counter() - t
-            extractions, extract_s = future.result()
+            extractions, extract_s = overlap.result()
             times.extract += extract_s
 
             t = time.perf_counter()
@@ -226,10 +232,56 @@ def title_mentions(
     )
 
 
-def _timed(fn: Callable[[list[Chunk]], list[Extraction]], arg: list[Chunk]):  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    out = fn(arg)
-    return out, time.perf_counter() - t
+PROCESS_MIN_DOCS = 200
+
+
+class _Overlap:
+    """Extract one batch while the caller embeds it: in a child process or a thread.
+
+    A child process (for extractors that offer ``spawn_args``, on ingests of at
+    least ``PROCESS_MIN_DOCS`` documents) does not contend for the GIL with
+    PyTorch; a thread costs nothing to start, so small ingests use one.
+    """
+
+    def __init__(self, extractor: EntityExtractor, in_process: bool) -> None:
+        self._extractor = extractor
+        self._in_process = in_process
+        self._stack = ExitStack()
+        self._worker: ExtractorProcess | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[list[Extraction]] | None = None
+        self._t0 = 0.0
+
+    def __enter__(self) -> _Overlap:
+        if self._in_process:
+            spawn_args = self._extractor.spawn_args  # type: ignore[attr-defined]
+            self._worker = self._stack.enter_context(
+                ExtractorProcess(type(self._extractor), *spawn_args())
+            )
+        else:
+            self._pool = self._stack.enter_context(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgqa-extract")
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def submit(self, chunks: list[Chunk]) -> None:
+        self._t0 = time.perf_counter()
+        if self._worker is not None:
+            self._worker.submit(chunks)
+        else:
+            assert self._pool is not None
+            self._pending = self._pool.submit(self._extractor.extract, chunks)
+
+    def result(self) -> tuple[list[Extraction], float]:
+        if self._worker is not None:
+            out = self._worker.result()
+        else:
+            assert self._pending is not None
+            out = self._pending.result()
+        return out, time.perf_counter() - self._t0
 
 
 def _batches(items: list, n: int) -> Iterator[list]:

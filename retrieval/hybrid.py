@@ -176,6 +176,8 @@ class HybridRetriever:
             scores = single[mode]
             assert scores is not None
             rows = _top(scores, self.config.candidates)
+            if mode != "vector":
+                rows = rows[scores[rows] > 0]  # no evidence at all is no hit
             return rows, scores[rows]
         if self.config.fusion == "ppr":
             assert sig.graph is not None

