@@ -19,6 +19,7 @@ loses at most the transaction in flight, never a committed one.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -78,19 +79,19 @@ class SqliteStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._db: sqlite3.Connection | None = None
+        self._open = False
+        self._local = threading.local()  # one connection per thread
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------
     def open(self) -> SqliteStore:
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
+            db = self._connect()
             db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a usable kgqa database ({e})") from e
-        self._db = db
+        self._open = True
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -100,16 +101,37 @@ class SqliteStore:
             )
         return self
 
+    def _connect(self) -> sqlite3.Connection:
+        # Each thread gets its own connection: a thread reading while another
+        # writes sees only committed data (WAL), never a transaction in flight.
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=60, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        self._local.db = db
+        with self._connections_lock:
+            self._connections.append(db)
+        return db
+
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._open = False
+        with self._connections_lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     @property
     def db(self) -> sqlite3.Connection:
-        if self._db is None:
+        if not self._open:
             raise StoreError(f"{self.path}: the store is closed")
-        return self._db
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = self._connect()
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"{self.path}: cannot open the database ({e})") from e
+        return db
 
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

@@ -98,8 +98,14 @@ class SentenceTransformerEmbedder:
             else (f"sentence-transformers:{Path(model).expanduser().resolve().name}")
         )
         self._st: Any = None
+        self._load_lock = threading.Lock()
 
     def load(self) -> SentenceTransformerEmbedder:
+        with self._load_lock:  # two threads asking at once load the model once
+            self._load()
+        return self
+
+    def _load(self) -> None:
         if self._st is None:
             path = resolve_model_dir(self.model)
             try:
@@ -108,7 +114,6 @@ class SentenceTransformerEmbedder:
                 self._st = SentenceTransformer(str(path), device=pick_device(self.device))
             except Exception as e:
                 raise ModelError(f"cannot load embedding model from {path}: {e}") from e
-        return self
 
     @property
     def dim(self) -> int:
