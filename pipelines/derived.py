@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.sqlite_store import SqliteStore
+from kg.store import GraphStore
 from retrieval.vector_index import FaissIndex, read_sidecar, write_sidecar
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ VECTORS_META = "vectors.json"
 GRAPH = "graph.pickle"
 
 
-def build_vector_index(store: SqliteStore, dim: int, kind: str = "auto") -> FaissIndex:
+def build_vector_index(store: GraphStore, dim: int, kind: str = "auto") -> FaissIndex:
     keys, vecs = [], []
     for k, v in store.iter_vectors():
         keys.append(k)
@@ -38,7 +38,7 @@ def build_vector_index(store: SqliteStore, dim: int, kind: str = "auto") -> Fais
 
 
 def load_or_build_vector_index(
-    directory: Path, store: SqliteStore, dim: int, kind: str = "auto"
+    directory: Path, store: GraphStore, dim: int, kind: str = "auto"
 ) -> FaissIndex:
     """Return the on-disk index when its stamp matches the store, else rebuild and save it."""
     meta = read_sidecar(directory / VECTORS_META)
@@ -52,7 +52,7 @@ def load_or_build_vector_index(
     return index
 
 
-def save_vector_index(directory: Path, store: SqliteStore, index: FaissIndex) -> None:
+def save_vector_index(directory: Path, store: GraphStore, index: FaissIndex) -> None:
     # The sidecar is written after the index: a crash in between leaves an old
     # stamp, which only triggers a rebuild.
     write_sidecar(directory / VECTORS_META, generation=-1)
@@ -62,7 +62,7 @@ def save_vector_index(directory: Path, store: SqliteStore, index: FaissIndex) ->
     )
 
 
-def build_graph(store: SqliteStore) -> nx.Graph:
+def build_graph(store: GraphStore) -> nx.Graph:
     """The entity–chunk graph: nodes ``("e", id)`` and ``("c", key)``.
 
     Edges: ``mention`` between a chunk and each entity it mentions (weight =
@@ -72,6 +72,8 @@ def build_graph(store: SqliteStore) -> nx.Graph:
     import networkx as nx
 
     g = nx.Graph()
+    u: tuple[str, int | str]
+    v: tuple[str, int | str]
     for key, entity in store.iter_mention_edges():
         u, v = ("c", key), ("e", entity)
         if g.has_edge(u, v):
@@ -89,7 +91,7 @@ def build_graph(store: SqliteStore) -> nx.Graph:
     return g
 
 
-def load_or_build_graph(directory: Path, store: SqliteStore) -> nx.Graph:
+def load_or_build_graph(directory: Path, store: GraphStore) -> nx.Graph:
     path = directory / GRAPH
     try:
         with open(path, "rb") as f:
@@ -103,7 +105,7 @@ def load_or_build_graph(directory: Path, store: SqliteStore) -> nx.Graph:
     return graph
 
 
-def save_graph(directory: Path, store: SqliteStore, graph: nx.Graph) -> None:
+def save_graph(directory: Path, store: GraphStore, graph: nx.Graph) -> None:
     path = directory / GRAPH
     tmp = path.with_name(GRAPH + ".tmp")
     with open(tmp, "wb") as f:

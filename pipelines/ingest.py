@@ -21,8 +21,7 @@ from pathlib import Path
 from kg.extract import EntityExtractor
 from kg.extract_process import ExtractorProcess
 from kg.resolve import normalize, resolve_document
-from kg.sqlite_store import SqliteStore
-from kg.store import DocumentRecord
+from kg.store import DocumentRecord, GraphStore
 from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport, Mention
 from pipelines.chunking import ChunkerConfig, chunk_document
 from pipelines.loaders import Loaded, iter_documents
@@ -108,7 +107,7 @@ def collect_documents(
 
 
 def run_ingest(
-    store: SqliteStore,
+    store: GraphStore,
     embedder: Embedder,
     extractor: EntityExtractor,
     chunker: ChunkerConfig,

