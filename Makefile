@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo demo-kb test test-fast lint bench clean
+.PHONY: venv demo demo-kb test test-fast browser-deps neo4j-deps lint bench clean
 
 venv: $(STAMP)
 
@@ -25,14 +25,19 @@ demo-kb: $(STAMP)
 	$(VENV)/bin/kgqa stats --kb $(DEMO_KB)
 
 demo: demo-kb
-	@if $(VENV)/bin/kgqa --help | grep -q ' ui '; then \
-		$(VENV)/bin/kgqa ui --kb $(DEMO_KB); \
-	else \
-		echo "demo knowledge base ready in $(DEMO_KB); try: $(VENV)/bin/kgqa entities --kb $(DEMO_KB)"; \
-	fi
+	$(VENV)/bin/kgqa ui --kb $(DEMO_KB)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps neo4j-deps
 	$(VENV)/bin/pytest -q
+
+# Debian's chromium for the real-browser UI test (Playwright drives it; no browser download).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# Java and Maven for the real Neo4j 5.26 server of the neo4j tests (its jars come from
+# Maven Central on the first run and are cached in ~/.cache/kgqa).
+neo4j-deps:
+	command -v java >/dev/null && command -v mvn >/dev/null || (apt-get update && apt-get install -y default-jre-headless maven)
 
 test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not models and not neo4j and not browser and not slow"

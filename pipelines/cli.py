@@ -17,6 +17,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pipelines import cli_neo4j, cli_ui
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
 
@@ -98,13 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="all", choices=(*MODES, "all"))
     p.add_argument("--limit", type=int, default=0, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    cli_neo4j.add_parsers(sub)
+    cli_ui.add_parsers(sub)
     return parser
 
 
 def _open(args: argparse.Namespace, create: bool = False, **kw: Any):  # type: ignore[no-untyped-def]
     from pipelines.kb import KnowledgeBase
 
-    return KnowledgeBase.open(args.kb, create=create, **kw)
+    return KnowledgeBase.open(args.kb, create=create, **cli_neo4j.store_options(args), **kw)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -281,6 +285,8 @@ COMMANDS = {
     "entities": cmd_entities,
     "documents": cmd_documents,
 }
+COMMANDS.update(cli_neo4j.COMMANDS)
+COMMANDS.update(cli_ui.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,277 @@
+"""The web UI, driven through Streamlit's testing API (``streamlit.testing.v1.AppTest``).
+
+Fast and deterministic: the knowledge base runs on the hash embedder and the
+capitalised-words extractor (``fake_kb``), answers come from the scripted
+generator of ``tests/fakes_llm.py``, and the page gets the base through
+``st.session_state["kgqa.kb"]``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kgqa.errors import ModelError
+from kgqa.types import Document
+from pipelines.ingest import IngestOptions
+from tests.conftest import ROOT
+from tests.fakes_llm import ScriptedGenerator
+from ui.components import MAX_FILE_BYTES, Upload, ingest_uploads, upload_problem
+
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+APP = str(ROOT / "ui" / "app.py")
+OFFICE = (
+    "# Porto office\n\n"
+    "Stratwell Instruments opened its office in Porto in 2012. "
+    "Ines Carvalho leads the Porto office.\n"
+)
+BUOY = "The Driftline Buoy was designed by Henrik Dahl at Stratwell Instruments in Edinburgh.\n"
+QUESTION = "Which city has the office that Ines Carvalho leads?"
+
+
+def citing(answer: str) -> Callable[[list[dict[str, str]]], str]:
+    """A reply script: ``answer [n]``, n the first passage of the prompt that contains it."""
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        for m in re.finditer(r"^\[(\d+)\] (.*)$", messages[-1]["content"], re.M):
+            if answer in m.group(2):
+                return f"{answer} [{m.group(1)}]"
+        return "NOT FOUND"
+
+    return reply
+
+
+def failing(error: Exception) -> Callable[[list[dict[str, str]]], str]:
+    def reply(messages: list[dict[str, str]]) -> str:
+        raise error
+
+    return reply
+
+
+class StreamCounter(ScriptedGenerator):
+    """The scripted generator, counting the pieces it streams (the page must stream)."""
+
+    streamed = 0
+
+    def stream(self, *args: Any, **kw: Any) -> Iterator[str]:
+        for piece in super().stream(*args, **kw):
+            self.streamed += 1
+            time.sleep(0.01)
+            yield piece
+
+
+def plain(text: str) -> str:
+    """Markdown as read: escapes dropped."""
+    return text.replace("\\", "")
+
+
+def texts(elements) -> list[str]:  # type: ignore[no-untyped-def]
+    return [plain(e.value) for e in elements]
+
+
+@pytest.fixture
+def app(fake_kb):
+    fake_kb.generator = StreamCounter(citing("Porto"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["kgqa.kb"] = fake_kb
+    return at
+
+
+def with_documents(kb) -> None:  # type: ignore[no-untyped-def]
+    docs = [
+        Document(id="office.md", title="Porto office", text=OFFICE),
+        Document(id="buoy.md", title="Driftline Buoy", text=BUOY),
+    ]
+    kb.ingest(docs, options=IngestOptions(progress=False))
+
+
+def ask(at, question: str = QUESTION) -> None:  # type: ignore[no-untyped-def]
+    at.text_input(key="question").input(question)
+    at.button(key="ask_button").click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def upload(at, files: list[tuple[str, bytes, str]]) -> None:  # type: ignore[no-untyped-def]
+    at.file_uploader[0].set_value(files)
+    at.run()
+    at.button(key="ingest_button").click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def metric(at, label: str) -> str:  # type: ignore[no-untyped-def]
+    return next(m.value for m in at.metric if m.label == label)
+
+
+# -- ask -------------------------------------------------------------------------
+def test_ask_shows_the_answer_and_citation_cards(app, fake_kb):
+    with_documents(fake_kb)
+    app.run()
+    assert not app.exception
+    ask(app)
+    markdown = texts(app.markdown)
+    assert "#### Porto" in markdown  # the checked answer
+    assert fake_kb.generator.streamed > 0  # it was streamed in, piece by piece
+    assert "**[1] Porto office**" in markdown  # a card titled by its document
+    marked = [m for m in markdown if "<mark>" in m and "kgqa-passage" in m]
+    assert any("<mark>Ines Carvalho leads the Porto office.</mark>" in m for m in marked)
+    assert any(e.label == "Whole document" for e in app.expander)
+    assert any("retrieval" in c and "generation" in c and "total" in c for c in texts(app.caption))
+    assert any(e.label.startswith("All retrieved passages") for e in app.expander)
+
+
+def test_a_question_before_any_ingest_says_to_add_documents(app, fake_kb):
+    app.run()
+    assert any("no documents yet" in i for i in texts(app.info))
+    ask(app, "Who leads the Porto office?")
+    assert any("no documents yet" in w and "Build" in w for w in texts(app.warning))
+    assert fake_kb.generator.streamed == 0
+    assert "ask_job" not in app.session_state
+
+
+def test_generator_errors_are_messages_not_tracebacks(app, fake_kb):
+    with_documents(fake_kb)
+    fake_kb.generator = StreamCounter(failing(ModelError("the answer model is missing; reinstall")))
+    app.run()
+    ask(app)
+    assert texts(app.error) == ["the answer model is missing; reinstall"]
+    fake_kb.generator = StreamCounter(failing(RuntimeError("CUDA out of memory")))
+    ask(app)
+    (message,) = texts(app.error)
+    assert "RuntimeError: CUDA out of memory" in message
+    assert "Traceback" not in message
+
+
+def test_explore_draws_the_graph_behind_the_answer_and_shows_mentions(app, fake_kb):
+    with_documents(fake_kb)
+    app.run()
+    ask(app)
+    assert app.get("vega_lite_chart")  # the node-link picture
+    (picker,) = [s for s in app.selectbox if s.label.startswith("Click a node")]
+    assert picker.options[0] == "Porto office #0  (cited passage)"  # shown first
+    assert "Ines Carvalho  (entity)" in picker.options
+    picker.set_value("entity:ines carvalho").run()
+    assert not app.exception
+    assert any("<mark>Ines Carvalho</mark>" in m for m in texts(app.markdown))
+
+
+def test_entity_browser_searches(app, fake_kb):
+    with_documents(fake_kb)
+    app.run()
+    app.text_input(key="entity_search").input("henrik").run()
+    (table,) = [d for d in app.dataframe if "aliases" in d.value.columns]
+    assert list(table.value["name"]) == ["Henrik Dahl"]
+    assert any("<mark>Henrik Dahl</mark>" in m for m in texts(app.markdown))
+
+
+# -- build -----------------------------------------------------------------------
+def test_upload_a_markdown_file_adds_it_and_the_counts_go_up(app, fake_kb):
+    app.run()
+    assert metric(app, "Documents") == "0"
+    upload(app, [("office.md", OFFICE.encode(), "text/markdown")])
+    assert any("1 added" in s for s in texts(app.success))
+    assert not app.error
+    assert [d.id for d in fake_kb.documents()] == ["office.md"]
+    docs_table = next(d for d in app.dataframe if "passages" in d.value.columns)
+    assert list(docs_table.value["id"]) == ["office.md"]
+    assert metric(app, "Documents") == "1"
+    assert int(metric(app, "Entities").replace(",", "")) > 0
+
+
+def test_a_bad_upload_is_named_with_its_reason_and_the_rest_is_ingested(app, fake_kb):
+    app.run()
+    upload(
+        app,
+        [
+            ("office.md", OFFICE.encode(), "text/markdown"),
+            ("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "text/plain"),
+            ("setup.exe", b"MZ\x90\x00", "application/octet-stream"),
+        ],
+    )
+    errors = texts(app.error)
+    assert any(e.startswith("**photo.txt** was not added") and "binary" in e for e in errors)
+    assert any(e.startswith("**setup.exe** was not added") and "'.exe'" in e for e in errors)
+    assert len(errors) == 2
+    assert any("1 added" in s for s in texts(app.success))
+    assert [d.id for d in fake_kb.documents()] == ["office.md"]
+
+
+def test_delete_removes_the_document(app, fake_kb):
+    with_documents(fake_kb)
+    app.run()
+    assert metric(app, "Documents") == "2"
+    app.multiselect(key="delete_ids").set_value(["buoy.md"]).run()
+    app.button(key="delete_button").click().run()
+    assert not app.exception
+    assert "Deleted buoy.md." in texts(app.success)
+    assert [d.id for d in fake_kb.documents()] == ["office.md"]
+    docs_table = next(d for d in app.dataframe if "passages" in d.value.columns)
+    assert list(docs_table.value["id"]) == ["office.md"]
+    assert metric(app, "Documents") == "1"
+
+
+def test_overview_names_the_models(app, fake_kb):
+    with_documents(fake_kb)
+    app.run()
+    models = next(m for m in texts(app.markdown) if "Embeddings" in m)
+    assert "hash:64" in models and "fake:capitalized" in models and "fake:scripted" in models
+    assert "never" not in texts(app.markdown)  # a last ingest is recorded
+
+
+# -- the upload function on its own ----------------------------------------------------
+def test_upload_limits():
+    assert upload_problem("notes.MD", 100) is None
+    assert "unsupported file type '.exe'" in upload_problem("setup.exe", 10)  # type: ignore[operator]
+    assert "no suffix" in upload_problem("README", 10)  # type: ignore[operator]
+    assert "20 MB" in upload_problem("big.pdf", MAX_FILE_BYTES + 1)  # type: ignore[operator]
+    assert "hidden" in upload_problem(".env.txt", 10)  # type: ignore[operator]
+
+
+def test_ingest_uploads_names_each_problem_by_its_file(fake_kb):
+    progress: list[tuple[int, int]] = []
+    result = ingest_uploads(
+        fake_kb,
+        [
+            Upload("office.md", OFFICE.encode()),
+            Upload("dir/buoy.txt", BUOY.encode()),  # a browser may send a path
+            Upload("office.md", b"# again"),
+            Upload("empty.txt", b""),
+            Upload("bad.jsonl", b'{"id": "a", "title": "A", "text": "Ana is here."}\nnot json\n'),
+        ],
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert result.accepted == ("office.md", "buoy.txt", "empty.txt", "bad.jsonl")
+    reasons = {p.source: p.reason for p in result.problems}
+    assert reasons["office.md"] == "another uploaded file has the same name"
+    assert "empty.txt" in reasons
+    assert any(s.startswith("bad.jsonl:2") for s in reasons)  # the line, not a temp path
+    assert all("kgqa-upload-" not in s for s in reasons)
+    assert result.report is not None and result.report.documents_added == 3
+    assert sorted(d.id for d in fake_kb.documents()) == ["a", "buoy.txt", "office.md"]
+    assert progress and progress[-1][0] == progress[-1][1]
+
+
+# -- no base yet -------------------------------------------------------------------------
+def test_a_missing_base_is_a_message_with_a_way_to_create_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("KGQA_KB", str(tmp_path / "new-kb"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("no knowledge base here" in e for e in texts(at.error))
+    assert [b.label for b in at.button] == ["Create an empty knowledge base here"]
+
+
+def test_a_folder_that_is_not_a_base_is_a_message(monkeypatch, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a knowledge base")
+    monkeypatch.setenv("KGQA_KB", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("no knowledge base here" in e for e in texts(at.error))
+    assert not at.button  # nothing is created in a folder that holds other files

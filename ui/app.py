@@ -1,0 +1,485 @@
+"""kgqa's web page: ask, see the evidence and the graph behind it, add documents.
+
+Start it with ``kgqa ui --kb DIR`` (it runs ``streamlit run ui/app.py -- --kb DIR``);
+without ``--kb`` the base is ``$KGQA_KB``, else ``./kgqa-kb``. Four tabs:
+
+* Ask: a question, the answer as it is written, its citations as cards (the
+  cited span marked in its passage, the whole document one click away), timings;
+* Explore: the entities, relations and passages behind the answer (click a
+  node for its mentions) and an entity browser;
+* Build: upload files, ingest them with a progress bar, list and delete documents;
+* Overview: counts, models, last ingest.
+
+Answers and ingests run in background jobs (``ui/components.py``), so a click
+never cuts them short and the page stays live. Every error is shown as a
+message, never as a traceback. The page calls only kgqa's public API. Tests
+(or a program embedding the page) may put an open ``KnowledgeBase`` in
+``st.session_state["kgqa.kb"]``; it is used instead of opening a directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from kgqa.errors import KgqaError
+from kgqa.types import Answer, Stats
+from ui import components as ui
+from ui import graph_view
+
+if TYPE_CHECKING:
+    from pipelines.kb import KnowledgeBase
+
+KB_KEY = "kgqa.kb"
+MODES = ("hybrid", "vector", "lexical", "graph")
+MODE_HELP = (
+    "hybrid: all signals fused · vector: meaning (FAISS) · lexical: words (BM25) · "
+    "graph: entities of the question and their neighbours"
+)
+EMPTY_BASE = (
+    "This knowledge base has no documents yet. Add some in the **Build** tab "
+    "(txt, md, html, pdf or jsonl), then ask."
+)
+Live = tuple[ui.Job, Any, Callable[[ui.Job, Any], None]]  # a running job, its area, its view
+
+
+def kb_path() -> str:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--kb")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return args.kb or os.environ.get("KGQA_KB") or "kgqa-kb"
+
+
+@st.cache_resource(show_spinner="Opening the knowledge base…")
+def open_kb(path: str) -> KnowledgeBase:
+    from kgqa import KnowledgeBase
+
+    return KnowledgeBase.open(path, create=False)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up(path: str, _kb: KnowledgeBase) -> ui.Job:
+    """Load the models in the background once, so the first answer comes sooner."""
+
+    def work(job: ui.Job) -> str:
+        if _kb.stats().chunks == 0:
+            return "idle"
+        _kb.search("warm up", top_k=1)
+        load = getattr(_kb.generator, "load", None)
+        if callable(load):
+            load()
+        return "ready"
+
+    return ui.Job("warm-up", work, "load the models").start()
+
+
+def get_kb() -> KnowledgeBase | None:
+    injected = st.session_state.get(KB_KEY)
+    if injected is not None:
+        return injected
+    path = kb_path()
+    try:
+        kb = open_kb(path)
+    except KgqaError as e:
+        no_base(path, e)
+        return None
+    st.session_state["warm_up"] = warm_up(str(kb.path), kb)
+    return kb
+
+
+def no_base(path: str, error: KgqaError) -> None:
+    st.error(str(error))
+    folder = Path(path).expanduser()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        st.info("Start kgqa on a knowledge base directory: `kgqa ui --kb DIR`.")
+        return
+    st.info(f"There is no knowledge base in `{folder}` yet. Create an empty one and add documents?")
+    if st.button("Create an empty knowledge base here", type="primary"):
+        with st.spinner("Creating the knowledge base…"), ui.shown_errors("create it"):
+            from kgqa import KnowledgeBase
+
+            KnowledgeBase.open(folder, create=True).close()
+            open_kb.clear()
+            st.rerun()
+
+
+# -- messages that survive one rerun (set in callbacks) ------------------------
+def flash(where: str, kind: str, text: str) -> None:
+    st.session_state.setdefault("flash", []).append((where, kind, text))
+
+
+def show_flash(where: str) -> None:
+    keep = []
+    for w, kind, text in st.session_state.get("flash", []):
+        if w == where:
+            getattr(st, kind)(text)
+        else:
+            keep.append((w, kind, text))
+    st.session_state["flash"] = keep
+
+
+# -- Ask -------------------------------------------------------------------------
+def start_ask(kb: KnowledgeBase) -> None:
+    question = (st.session_state.get("question") or "").strip()
+    job = st.session_state.get("ask_job")
+    if not question:
+        flash("ask", "warning", "Type a question first.")
+    elif job is not None and job.running:
+        flash("ask", "warning", "Still answering the previous question; one moment.")
+    elif kb.stats().chunks == 0:
+        flash("ask", "warning", EMPTY_BASE)
+    else:
+        mode, top_k = st.session_state.get("mode", "hybrid"), st.session_state.get("top_k", 5)
+        warm: ui.Job | None = st.session_state.get("warm_up")
+
+        def work(job: ui.Job) -> Answer:
+            if warm is not None and warm.running:
+                t = time.monotonic()
+                warm.wait()  # the models load once, not twice at the same time
+                job.waited = time.monotonic() - t
+            return kb.ask(question, mode=mode, top_k=top_k, stream_to=job.stream)
+
+        st.session_state["ask_job"] = ui.Job("ask", work, "answer the question").start()
+        st.session_state["asked"] = st.session_state.get("asked", 0) + 1
+
+
+def ask_tab(kb: KnowledgeBase, stats: Stats) -> Live | None:
+    if stats.chunks == 0:
+        st.info(EMPTY_BASE)
+    with st.form("ask_form", border=False):
+        st.text_input(
+            "Your question",
+            key="question",
+            placeholder="Ask anything your documents can answer",
+        )
+        st.form_submit_button(
+            "Ask", type="primary", key="ask_button", on_click=start_ask, args=(kb,)
+        )
+    show_flash("ask")
+    area = st.empty()
+    job: ui.Job | None = st.session_state.get("ask_job")
+    if job is None:
+        return None
+    if job.running:
+        return job, area, live_answer
+    with area.container():
+        show_answer(kb, job)
+    return None
+
+
+def live_answer(job: ui.Job, area: Any) -> None:
+    with area.container():
+        if job.pieces:
+            st.markdown("#### " + ui.md_escape(job.text) + " ▌")
+            st.caption("Writing the answer…")
+        else:
+            wait = "Searching the documents and preparing the answer…"
+            if job.seconds > 3:
+                wait += " The first question also loads the answer model (up to a minute)."
+            st.info(f"{wait} ({job.seconds:.0f} s)")
+
+
+def show_answer(kb: KnowledgeBase, job: ui.Job) -> None:
+    if job.error:
+        st.error(job.error)
+        return
+    ans: Answer = job.result
+    first = job.first_piece_at - job.started - job.waited if job.first_piece_at else None
+    st.caption(f"Q: {ans.question}")
+    if ans.abstained:
+        st.warning(f"{ans.text} No retrieved passage supports an answer.")
+    else:
+        st.markdown("#### " + ui.md_escape(ans.text))
+    st.caption(ui.timings_line(ans, first, job.waited))
+    if ans.citations:
+        st.markdown("**Evidence**")
+        for cite in ans.citations:
+            ui.citation_card(kb, cite, ans.hits)
+    if ans.hits:
+        with st.expander(f"All retrieved passages ({len(ans.hits)})"):
+            for hit in ans.hits:
+                st.markdown(ui.hit_row(hit), unsafe_allow_html=True)
+
+
+# -- Explore ---------------------------------------------------------------------
+def last_answer() -> Answer | None:
+    job = st.session_state.get("ask_job")
+    if job is None or job.running or job.error:
+        return None
+    return job.result
+
+
+def explore_tab(kb: KnowledgeBase) -> None:
+    st.markdown("##### Behind the last answer")
+    ans = last_answer()
+    if ans is None or not ans.hits:
+        st.info("Ask a question: the entities, relations and passages behind its answer show here.")
+    else:
+        with ui.shown_errors("draw the graph"):
+            answer_graph(kb, ans)
+    st.divider()
+    st.markdown("##### Entities")
+    with ui.shown_errors("list the entities"):
+        entity_browser(kb)
+
+
+def answer_graph(kb: KnowledgeBase, ans: Answer) -> None:
+    cached = st.session_state.get("subgraph")
+    if cached is None or cached[0] is not ans:
+        cited = {c.chunk_id for c in ans.citations}
+        cached = (ans, graph_view.subgraph(kb, ans.hits, cited))
+        st.session_state["subgraph"] = cached
+    sub = cached[1]
+    event = st.altair_chart(
+        graph_view.chart(sub),
+        on_select="rerun",
+        selection_mode=graph_view.SELECTION,
+        key=f"graph_{st.session_state.get('asked', 0)}",
+        width="stretch",
+    )
+    clicked = graph_view.selected_node(event)
+    pick_key = f"graph_node_{st.session_state.get('asked', 0)}"
+    if clicked in sub.nodes and clicked != st.session_state.get("graph_clicked"):
+        st.session_state[pick_key] = clicked  # a new click moves the picker below
+    st.session_state["graph_clicked"] = clicked
+    rank = {"cited": 0, "passage": 1, "entity": 2}
+    order = sorted(sub.nodes.values(), key=lambda n: (rank[n.kind], n.label.lower()))
+    chosen = st.selectbox(
+        "Click a node in the picture, or pick one here",
+        [n.id for n in order],
+        format_func=lambda nid: (
+            f"{sub.nodes[nid].label}  ({graph_view.KINDS[sub.nodes[nid].kind]})"
+        ),
+        key=pick_key,
+    )
+    node = sub.nodes.get(chosen or "")
+    if node is None:
+        return
+    if node.kind == "entity":
+        ui.entity_details(kb, node.ref)
+        return
+    hit = next((h for h in ans.hits if h.chunk.id == node.ref), None)
+    st.markdown(f"**{ui.md_escape(node.detail or node.ref)}** · passage `{node.ref}`")
+    linked = sorted(
+        sub.nodes[b if a == node.id else a].label
+        for (a, b) in sub.edges
+        if node.id in (a, b) and sub.nodes[b if a == node.id else a].kind == "entity"
+    )
+    if linked:
+        st.caption("Mentions: " + ", ".join(linked))
+    if hit is not None:
+        st.markdown(ui.highlighted(hit.chunk.text, 0, 0), unsafe_allow_html=True)
+
+
+def entity_browser(kb: KnowledgeBase) -> None:
+    search = st.text_input("Search entities by name or alias", key="entity_search")
+    ents = kb.entities(search.strip() or None, limit=100)
+    if not ents:
+        st.info("No entities" + (f" match {search!r}." if search.strip() else " yet."))
+        return
+    st.dataframe(
+        [
+            {
+                "name": e.name,
+                "type": e.label,
+                "mentions": e.mention_count,
+                "aliases": ", ".join(a for a in e.aliases if a != e.name),
+            }
+            for e in ents
+        ],
+        hide_index=True,
+        height=min(36 * len(ents) + 38, 300),
+    )
+    names = {e.id: e.name for e in ents}
+    picked = st.selectbox(
+        "Show an entity's mentions and neighbours",
+        list(names),
+        format_func=lambda i: names.get(i, i),
+        key="entity_pick",
+    )
+    if picked:
+        ui.entity_details(kb, picked)
+
+
+# -- Build -------------------------------------------------------------------------
+def uploader_key() -> str:
+    return f"uploads_{st.session_state.get('uploads_reset', 0)}"
+
+
+def start_ingest(kb: KnowledgeBase) -> None:
+    files = st.session_state.get(uploader_key()) or []
+    job = st.session_state.get("ingest_job")
+    if job is not None and job.running:
+        flash("build", "warning", "An ingest is still running.")
+        return
+    if not files:
+        flash("build", "warning", "Choose one or more files first.")
+        return
+    uploads = [ui.Upload(f.name, f.getvalue()) for f in files]
+    st.session_state["ingest_job"] = ui.Job(
+        "ingest", lambda j: ui.ingest_uploads(kb, uploads, j.progress), "ingest the files"
+    ).start()
+    st.session_state["uploads_reset"] = st.session_state.get("uploads_reset", 0) + 1
+
+
+def delete_selected(kb: KnowledgeBase) -> None:
+    for doc_id in st.session_state.get("delete_ids") or []:
+        try:
+            kb.delete(doc_id)
+            flash("build", "success", f"Deleted {doc_id}.")
+        except Exception as e:
+            flash("build", "error", ui.error_message(e, f"delete {doc_id}"))
+    st.session_state["delete_ids"] = []
+
+
+def build_tab(kb: KnowledgeBase) -> Live | None:
+    job: ui.Job | None = st.session_state.get("ingest_job")
+    busy = job is not None and job.running
+    st.file_uploader(
+        f"Add documents: {' '.join(ui.ALLOWED_SUFFIXES)}, up to {ui.MAX_FILE_MB} MB each",
+        accept_multiple_files=True,
+        key=uploader_key(),
+        max_upload_size=ui.MAX_FILE_MB,
+    )
+    st.button(
+        "Add to the knowledge base",
+        type="primary",
+        key="ingest_button",
+        on_click=start_ingest,
+        args=(kb,),
+        disabled=busy,
+    )
+    show_flash("build")
+    area = st.empty()
+    live: Live | None = None
+    if job is not None and job.running:
+        live = (job, area, ui.live_ingest)
+    elif job is not None:
+        with area.container():
+            ui.show_ingest(job)
+    st.markdown("##### Documents")
+    with ui.shown_errors("list the documents"):
+        docs = kb.documents()
+        if not docs:
+            st.info("No documents yet.")
+            return live
+        st.dataframe(
+            [
+                {"title": d.title, "id": d.id, "passages": d.chunks, "added": d.ingested_at}
+                for d in docs
+            ],
+            hide_index=True,
+        )
+        titles = {d.id: d.title for d in docs}
+        chosen = st.multiselect(
+            "Delete documents",
+            list(titles),
+            key="delete_ids",
+            format_func=lambda i: f"{titles.get(i, i)}  ({i})",
+        )
+        st.button(
+            f"Delete {len(chosen)} document{'s' if len(chosen) != 1 else ''}",
+            key="delete_button",
+            on_click=delete_selected,
+            args=(kb,),
+            disabled=busy or not chosen,
+        )
+    return live
+
+
+# -- Overview ------------------------------------------------------------------------
+def overview_tab(kb: KnowledgeBase, stats: Stats) -> None:
+    cols = st.columns(6)
+    for col, (name, value) in zip(
+        cols,
+        [
+            ("Documents", stats.documents),
+            ("Passages", stats.chunks),
+            ("Entities", stats.entities),
+            ("Relations", stats.relations),
+            ("Mentions", stats.mentions),
+            ("Aliases", stats.aliases),
+        ],
+        strict=True,
+    ):
+        col.metric(name, f"{value:,}")
+    st.markdown("##### Models")
+    generator = getattr(kb.generator, "name", type(kb.generator).__name__)
+    warm: ui.Job | None = st.session_state.get("warm_up")
+    status = ""
+    if warm is not None:
+        status = " (loading)" if warm.running else (f" ({warm.error})" if warm.error else "")
+    st.markdown(
+        f"- Embeddings: `{stats.embedder}`\n- Entities and relations: `{stats.extractor}`\n"
+        f"- Answers: `{generator}`{status}"
+    )
+    st.markdown("##### Last ingest")
+    st.write(stats.last_ingest or "never")
+    job = st.session_state.get("ingest_job")
+    if job is not None and not job.running and not job.error and job.result.report:
+        st.caption("In this session: " + ui.report_summary(job.result, job.seconds))
+    st.caption(f"Stored in `{kb.path}`")
+
+
+# -- the page --------------------------------------------------------------------------
+def follow(watched: list[ui.Job], lives: list[Live]) -> None:
+    """Redraw running jobs; once a job that ran when this run began ends, rerun the page.
+
+    Jobs start only in callbacks, before a run, so ``watched`` holds every job whose
+    end the page has not shown yet (one may even end before its tab is drawn).
+    """
+    while watched:
+        if any(not job.running for job in watched):
+            st.rerun()
+        for job, area, view in lives:
+            view(job, area)
+        time.sleep(0.2)
+
+
+def main() -> None:
+    st.set_page_config(page_title="kgqa", page_icon="🔎", layout="wide")
+    st.markdown(ui.CSS, unsafe_allow_html=True)
+    kb = get_kb()
+    if kb is None:
+        return
+    jobs = (st.session_state.get("ask_job"), st.session_state.get("ingest_job"))
+    watched = [job for job in jobs if job is not None and job.running]
+    stats = kb.stats()
+    with st.sidebar:
+        st.title("kgqa")
+        st.caption(f"Knowledge base `{kb.path}`")
+        st.selectbox("Retrieval mode", MODES, key="mode", help=MODE_HELP)
+        st.slider("Passages to retrieve (top-k)", 1, 20, 5, key="top_k")
+        st.caption(
+            f"{stats.documents:,} documents · {stats.chunks:,} passages · "
+            f"{stats.entities:,} entities"
+        )
+    ask, explore, build, overview = st.tabs(["Ask", "Explore", "Build", "Overview"])
+    lives: list[Live] = []
+    with ask:
+        live = ask_tab(kb, stats)
+        lives += [live] if live else []
+    with explore:
+        explore_tab(kb)
+    with build:
+        live = build_tab(kb)
+        lives += [live] if live else []
+    with overview:
+        overview_tab(kb, stats)
+    follow(watched, lives)
+
+
+try:
+    main()
+except KgqaError as e:
+    st.error(str(e))
+except Exception as e:
+    ui.log.exception("the web UI failed")
+    st.error(ui.error_message(e, "show this page"))
