@@ -1,0 +1,165 @@
+"""Answer benchmark: EM, F1, seconds per answer, citations that hold a gold answer.
+
+    .venv/bin/python benchmarks/answer.py [--dataset hotpotqa|musique] [-n 20]
+        [--precision auto|fp32|int8] [--mode hybrid] [--model PATH | --llm-url URL]
+
+Builds (or reuses) the knowledge base ``.kb/bench-<dataset>`` from
+``../shared/data/<dataset>/corpus.jsonl``, answers the first N questions one
+at a time with ``pipelines.qa.answer`` and prints one JSON object:
+
+- ``em``, ``f1``: SQuAD metrics x100, best over the gold answers, abstentions
+  scoring 0;
+- ``answered``: share of questions not abstained;
+- ``cites_gold``: of the answered ones, the share citing at least one passage
+  that contains a gold answer string; yes/no questions are left out (no
+  passage contains the string "yes"); ``cites_gold_all`` keeps them;
+- ``answer_s_p50`` (wall clock) and ``answer_cpu_s_p50`` (CPU seconds of this
+  process, all threads): on a shared machine the wall clock also counts
+  other processes, the CPU time does not;
+- ``load_s``: loading the model (after its first conversion).
+
+``--gold`` puts the gold passages plus distractors in the prompt instead of
+retrieving (it measures the reader alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+DATA = ROOT.parent / "shared" / "data"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--dataset", default="hotpotqa", help="a folder of ../shared/data")
+    ap.add_argument("-n", type=int, default=20, help="the first N questions")
+    ap.add_argument("--kb", type=Path, help="knowledge base (default .kb/bench-DATASET)")
+    ap.add_argument("--mode", default="hybrid", help="retrieval mode for kb.search")
+    ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--words", type=int, default=0, help="max words per passage (0: default)")
+    ap.add_argument("--precision", default="auto", help="auto | fp32 | int8 | bf16")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--model", help="a Transformers directory or .gguf (default model)")
+    ap.add_argument("--llm-url", help="an OpenAI-compatible server instead")
+    ap.add_argument("--gold", action="store_true", help="gold passages + distractors, no retrieval")
+    ap.add_argument("--verbose", action="store_true", help="one line per question on stderr")
+    args = ap.parse_args()
+
+    from llm.generator import open_generator
+    from llm.grounding import PromptConfig
+    from llm.metrics import contains_answer, exact_match, f1_score, normalize_answer
+    from pipelines.kb import KnowledgeBase
+    from pipelines.qa import QAConfig, answer
+
+    folder = DATA / args.dataset
+    questions = [json.loads(x) for x in (folder / "questions.jsonl").open()][: args.n]
+    kb_dir = args.kb or ROOT / ".kb" / f"bench-{args.dataset}"
+    t = time.perf_counter()
+    kb = KnowledgeBase.open(kb_dir)
+    if kb.stats().documents == 0:
+        kb.ingest([folder / "corpus.jsonl"])
+    kb_s = time.perf_counter() - t
+
+    gen = open_generator(args.model, url=args.llm_url, device=args.device,
+                         precision=args.precision)
+    t = time.perf_counter()
+    if hasattr(gen, "load"):
+        gen.load()
+    load_s = time.perf_counter() - t
+    prompt = PromptConfig(max_words_per_passage=args.words) if args.words else PromptConfig()
+    cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt)
+    source = _GoldSource(kb, folder) if args.gold else kb
+
+    load_before = os.getloadavg()[0]
+    rows = []
+    for q in questions:
+        c0 = time.process_time()
+        ans = answer(source, q["question"], generator=gen, config=cfg)  # type: ignore[arg-type]
+        cpu_s = time.process_time() - c0
+        golds = q["answers"]
+        pred = "" if ans.abstained else ans.text
+        row = {
+            "id": q["id"], "em": exact_match(pred, golds), "f1": f1_score(pred, golds),
+            "answered": not ans.abstained,
+            "yes_no": all(normalize_answer(g) in ("yes", "no") for g in golds),
+            "cites_gold": any(contains_answer(_chunk_text(ans, c.chunk_id), golds)
+                              for c in ans.citations),
+            "gold_in_hits": any(contains_answer(h.chunk.text, golds) for h in ans.hits),
+            "s": ans.timings["total_s"], "cpu_s": cpu_s,
+            "generate_s": ans.timings["generate_s"], "retrieve_s": ans.timings["retrieve_s"],
+        }
+        rows.append(row)
+        if args.verbose:
+            print(f"{row['f1']:.2f} {row['s']:.2f}s {ans.text!r} "
+                  f"{[c.number for c in ans.citations]} gold={golds[:2]}", file=sys.stderr)
+    answered = [r for r in rows if r["answered"]]
+    answered_span = [r for r in answered if not r["yes_no"]]
+    report = {
+        "dataset": args.dataset, "n": len(rows), "mode": "gold" if args.gold else args.mode,
+        "generator": getattr(gen, "name", "?"), "device": getattr(gen, "device", "server"),
+        "precision": getattr(gen, "precision", "server"),
+        "em": 100 * statistics.mean(r["em"] for r in rows),
+        "f1": 100 * statistics.mean(r["f1"] for r in rows),
+        "answered": statistics.mean(r["answered"] for r in rows),
+        "cites_gold": _mean(r["cites_gold"] for r in answered_span),
+        "cites_gold_all": _mean(r["cites_gold"] for r in answered),
+        "gold_in_hits": statistics.mean(r["gold_in_hits"] for r in rows),
+        "answer_s_p50": statistics.median(r["s"] for r in rows),
+        "answer_cpu_s_p50": statistics.median(r["cpu_s"] for r in rows),
+        "generate_s_p50": statistics.median(r["generate_s"] for r in rows),
+        "retrieve_s_p50": statistics.median(r["retrieve_s"] for r in rows),
+        "load_s": load_s, "kb_open_s": kb_s,
+        "loadavg_before_after": [load_before, os.getloadavg()[0]],
+    }
+    print(json.dumps(report, indent=2))
+
+
+def _mean(values) -> float:  # type: ignore[no-untyped-def]
+    values = list(values)
+    return statistics.mean(values) if values else 0.0
+
+
+def _chunk_text(ans, chunk_id: str) -> str:  # type: ignore[no-untyped-def]
+    return next((h.chunk.text for h in ans.hits if h.chunk.id == chunk_id), "")
+
+
+class _GoldSource:
+    """Looks like a KnowledgeBase to ``answer``: the gold passages, then distractors."""
+
+    def __init__(self, kb, folder: Path) -> None:  # type: ignore[no-untyped-def]
+        self.kb = kb
+        self.gold = {json.loads(x)["question"]: json.loads(x)["supporting_ids"]
+                     for x in (folder / "questions.jsonl").open()}
+
+    def search(self, question: str, *, mode: str = "vector", top_k: int = 5):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        from kgqa.types import Chunk, Hit
+
+        hits = self.kb.search(question, mode="vector", top_k=top_k + 5)
+        ids = self.gold[question]
+        gold = [h for h in hits if h.chunk.doc_id in ids]
+        missing = [i for i in ids if i not in {h.chunk.doc_id for h in gold}]
+        for doc_id in missing:  # JSONL passages are one chunk each
+            doc = self.kb.document(doc_id)
+            chunk = Chunk(Chunk.make_id(doc_id, 0), doc_id, 0, doc.text, 0, len(doc.text))
+            gold.append(Hit(key=-1, chunk=chunk, title=doc.title, score=0.0, rank=0))
+        rest = [h for h in hits if h.chunk.doc_id not in ids][:3]
+        return [replace(h, rank=r) for r, h in enumerate(gold + rest, start=1)]
+
+    def document(self, doc_id: str):  # type: ignore[no-untyped-def]
+        return self.kb.document(doc_id)
+
+
+if __name__ == "__main__":
+    main()
