@@ -49,6 +49,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=0, help="max words per passage (0: default)")
     ap.add_argument("--precision", default="auto", help="auto | fp32 | int8 | bf16")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     ap.add_argument("--model", help="a Transformers directory or .gguf (default model)")
     ap.add_argument("--llm-url", help="an OpenAI-compatible server instead")
     ap.add_argument("--gold", action="store_true", help="gold passages + distractors, no retrieval")
@@ -71,7 +72,7 @@ def main() -> None:
     kb_s = time.perf_counter() - t
 
     gen = open_generator(args.model, url=args.llm_url, device=args.device,
-                         precision=args.precision)
+                         precision=args.precision, threads=args.threads)
     t = time.perf_counter()
     if hasattr(gen, "load"):
         gen.load()
@@ -108,6 +109,7 @@ def main() -> None:
         "dataset": args.dataset, "n": len(rows), "mode": "gold" if args.gold else args.mode,
         "generator": getattr(gen, "name", "?"), "device": getattr(gen, "device", "server"),
         "precision": getattr(gen, "precision", "server"),
+        "threads": args.threads or len(os.sched_getaffinity(0)),
         "em": 100 * statistics.mean(r["em"] for r in rows),
         "f1": 100 * statistics.mean(r["f1"] for r in rows),
         "answered": statistics.mean(r["answered"] for r in rows),

@@ -47,11 +47,14 @@ def main() -> None:
     ap.add_argument("--new", type=int, help="tokens generated per sequence")
     ap.add_argument("--batch", type=int, help="sequences in the batched run")
     ap.add_argument("--texts", type=int, help="texts embedded")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--skip-embedding", action="store_true")
     args = ap.parse_args()
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = args.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -138,6 +138,7 @@ def open_generator(
     timeout: float = 120.0,
     device: str = "auto",
     precision: str = "auto",
+    threads: int | None = None,
 ) -> Generator:
     """A generator: a server at ``url``, else the model at ``model``, else the default model.
 
@@ -153,4 +154,4 @@ def open_generator(
         return OpenAIClient(url, model=api_model, timeout=timeout)
     from llm.transformers_backend import TransformersGenerator
 
-    return TransformersGenerator(model, device=device, precision=precision)
+    return TransformersGenerator(model, device=device, precision=precision, threads=threads)

@@ -106,7 +106,9 @@ class TransformersGenerator:
             raise ConfigError("int8 is the CPU path; on CUDA use bf16, fp16 or fp32")
         self.precision = precision
         if self.device == "cpu":
-            n = self.threads or len(os.sched_getaffinity(0))
+            # all cores by default; $KGQA_THREADS caps it on a machine shared with other jobs
+            n = self.threads or int(os.environ.get("KGQA_THREADS") or 0) or len(
+                os.sched_getaffinity(0))
             torch.set_num_threads(max(1, n))
 
         model_dir = self._resolve_dir()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines import cli_neo4j, cli_ui
+from pipelines import cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="all", choices=(*MODES, "all"))
     p.add_argument("--limit", type=int, default=0, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--answer",
+        action="store_true",
+        help="also generate answers: em, f1 (SQuAD) and answer_s_p50 per mode",
+    )
+    p.add_argument("--model", metavar="PATH", help="generator for --answer (default model)")
+    p.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server for --answer")
+    cli_llm.add_parsers(sub)
     cli_neo4j.add_parsers(sub)
     cli_ui.add_parsers(sub)
     return parser
@@ -117,7 +125,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with _open(args, create=True, embedder=args.embedder, extractor=args.extractor) as kb:
         progress = False if args.no_progress else None
         report = kb.ingest(
-            args.paths, options=IngestOptions(batch_docs=args.batch_docs, progress=progress)
+            args.paths,
+            options=IngestOptions(
+                batch_docs=args.batch_docs, progress=progress, extract_in_process=None
+            ),
         )
         stats = kb.stats()
     for problem in report.problems:
@@ -265,9 +276,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = kb.ingest([args.corpus])
         for problem in report.problems:
             print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
-        results = evaluate_retrieval(
-            kb, questions, modes, progress=(lambda m: None) if sys.stderr.isatty() else None
-        )
+        progress = (lambda m: None) if sys.stderr.isatty() else None
+        results = evaluate_retrieval(kb, questions, modes, progress=progress)
+        if args.answer:
+            from llm.generator import open_generator
+            from pipelines.evaluate import evaluate_answers
+
+            generator = open_generator(args.model, url=args.llm_url)
+            for mode in modes:
+                results[mode].update(evaluate_answers(kb, questions, mode, generator))
     if args.json:
         print(json.dumps({"questions": len(questions), "modes": results}, indent=2))
     else:
@@ -285,6 +302,7 @@ COMMANDS = {
     "entities": cmd_entities,
     "documents": cmd_documents,
 }
+COMMANDS.update(cli_llm.COMMANDS)
 COMMANDS.update(cli_neo4j.COMMANDS)
 COMMANDS.update(cli_ui.COMMANDS)
 

@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import numpy as np
 from kgqa.errors import ConfigError
 
 if TYPE_CHECKING:
+    from llm.generator import Generator
     from pipelines.kb import KnowledgeBase
 
 RETRIEVE_DEPTH = 8  # distinct documents needed by all@8
@@ -126,6 +128,44 @@ def evaluate_retrieval(
         if progress is not None:
             progress(mode)
     return results
+
+
+def evaluate_answers(
+    kb: KnowledgeBase, questions: Sequence[Question], mode: str, generator: Generator
+) -> dict[str, float]:
+    """EM and F1 (SQuAD normalisation, best over the gold answers) and seconds per answer.
+
+    Also ``cites_gold``: the share of answered questions whose citations include
+    a passage containing a gold answer string.
+    """
+    from tqdm import tqdm
+
+    from llm.metrics import contains_answer, exact_match, f1_score
+    from pipelines.qa import answer
+
+    em, f1, secs, cited = [], [], [], []
+    for q in tqdm(
+        questions, desc=f"answer {mode}", unit="q", leave=False, disable=not sys.stderr.isatty()
+    ):
+        ans = answer(kb, q.question, generator=generator, mode=mode, top_k=5)
+        em.append(exact_match(ans.text, q.answers) if q.answers else 0.0)
+        f1.append(f1_score(ans.text, q.answers) if q.answers else 0.0)
+        secs.append(ans.timings.get("total_s", 0.0))
+        if not ans.abstained and ans.citations:
+            texts = {h.chunk.id: h.chunk.text for h in ans.hits}
+            cited.append(
+                any(
+                    contains_answer(texts.get(c.chunk_id, c.quote), q.answers)
+                    for c in ans.citations
+                )
+            )
+    return {
+        "em": round(100 * float(np.mean(em)), 1),
+        "f1": round(100 * float(np.mean(f1)), 1),
+        "answer_s_p50": round(percentile(secs, 50), 2),
+        "answered": round(100 * len(cited) / len(questions), 1),
+        "cites_gold": round(100 * float(np.mean(cited)), 1) if cited else 0.0,
+    }
 
 
 def format_table(results: dict[str, dict[str, float]]) -> str:

@@ -54,8 +54,7 @@ def test_stop_strings_and_batches(generator):
 
 def test_demo_question_is_answered_with_a_citation(generator, fake_kb):
     fake_kb.ingest([DEMO_CORPUS], options=IngestOptions(progress=False))
-    ans = answer(fake_kb, "Who designed the original Kestrel Station?", generator=generator,
-                 mode="vector")
+    ans = answer(fake_kb, "Who designed the original Kestrel Station?", generator=generator)
     assert not ans.abstained, ans
     assert "nwosu" in ans.text.lower()
     c = ans.citations[0]

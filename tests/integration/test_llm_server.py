@@ -109,14 +109,14 @@ def _ask(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_kgqa_ask_against_the_server_prints_answer_and_citations(server_url, demo_kb):
     q = "Who designed the original Kestrel Station?"
-    proc = _ask(q, "--kb", str(demo_kb), "--llm-url", server_url, "--mode", "vector")
+    proc = _ask(q, "--kb", str(demo_kb), "--llm-url", server_url)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "Nwosu" in lines[0]
     cites = [x for x in lines[1:] if x.startswith("[")]
     assert cites and re.match(r'\[\d+\] .+ — ".*Nwosu.*"', cites[0]), proc.stdout
 
-    proc = _ask(q, "--kb", str(demo_kb), "--llm-url", server_url, "--mode", "vector", "--json")
+    proc = _ask(q, "--kb", str(demo_kb), "--llm-url", server_url, "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert "Nwosu" in data["answer"] and not data["abstained"]

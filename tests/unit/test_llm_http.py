@@ -124,3 +124,68 @@ def test_bad_urls_are_config_errors():
         OpenAIClient("ftp://example")
     with pytest.raises(ConfigError, match="timeout"):
         OpenAIClient("http://127.0.0.1:1", timeout=0)
+
+
+# -- kgqa ask, in process, against the scripted server --------------------------
+ACME = "Acme Robotics builds robots. It was founded in 1998 by Maria Okafor in Lisbon."
+
+
+@pytest.fixture
+def ask(fake_kb, serve, monkeypatch):
+    import io
+    import sys
+
+    from kgqa.types import Document
+    from pipelines import cli_llm
+    from pipelines.ingest import IngestOptions
+    from pipelines.kb import KnowledgeBase
+
+    fake_kb.ingest([Document("acme.md", "Acme Robotics", ACME)],
+                   options=IngestOptions(progress=False))
+    monkeypatch.setattr(fake_kb, "close", lambda: None)  # the fixture closes it
+    monkeypatch.setattr(KnowledgeBase, "open", classmethod(lambda cls, *a, **k: fake_kb))
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def run(reply: str, *args: str, tty: bool = True) -> tuple[int, str]:
+        server = serve(ScriptedGenerator(reply))
+        out = Terminal() if tty else io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        rc = cli_llm.main(["ask", "Who founded Acme Robotics?", "--kb", "unused",
+                           "--llm-url", server.url, "--mode", "vector", *args])
+        return rc, out.getvalue()
+
+    return run
+
+
+def test_ask_streams_on_a_terminal_then_lists_citations(ask):
+    rc, out = ask("Maria Okafor [1]")
+    assert rc == 0
+    assert out.splitlines() == [
+        "Maria Okafor [1]", "",
+        '[1] Acme Robotics — "It was founded in 1998 by Maria Okafor in Lisbon."',
+    ]
+
+
+def test_ask_without_a_terminal_prints_the_checked_answer(ask):
+    rc, out = ask("Maria Okafor [1]", tty=False)
+    assert rc == 0 and out.splitlines()[0] == "Maria Okafor"
+
+
+def test_ask_says_when_a_streamed_reply_is_not_supported(ask):
+    rc, out = ask("BANANA [1]")
+    assert rc == 0
+    assert out.splitlines() == [
+        "BANANA [1]",
+        "The documents do not say. (the reply above is not supported by the passages)",
+    ]
+
+
+def test_ask_json(ask):
+    rc, out = ask("Maria Okafor [1]", "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["answer"] == "Maria Okafor" and data["abstained"] is False
+    c = data["citations"][0]
+    assert ACME[c["start"]:c["end"]] == c["quote"] and c["doc_id"] == "acme.md"
