@@ -123,6 +123,20 @@ class SpacyExtractor:
             f"n_process={self.n_process})"
         )
 
+    def mentions_in(self, text: str) -> list[str]:
+        """Entity surfaces of a short text (a question), by the NER component alone.
+
+        Skipping the parser and tagger makes this about a third faster than
+        :meth:`extract`; questions need no relations.
+        """
+        nlp = self.load()
+        doc = nlp(text, disable=[p for p in nlp.pipe_names if p != "ner"])
+        out = []
+        for ent in doc.ents:
+            if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
+                out.append(span.text)
+        return out
+
     def spawn_args(self) -> tuple[str, int]:
         """Arguments that rebuild this extractor in another process."""
         return (self.model, self.batch_size)

@@ -79,8 +79,11 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
 
 def question_surfaces(kb: KnowledgeBase, question: str) -> list[str]:
     """Entity mentions the base's extractor finds in the question."""
-    probe = Chunk("question#0", "question", 0, question, 0, len(question))
+    fast = getattr(kb.extractor, "mentions_in", None)
     try:
+        if fast is not None:
+            return list(fast(question))
+        probe = Chunk("question#0", "question", 0, question, 0, len(question))
         (extraction,) = kb.extractor.extract([probe])
     except Exception:  # the question still gets alias matching
         return []
