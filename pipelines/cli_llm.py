@@ -140,23 +140,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pipelines.cli_llm ask|serve-llm ...`` (the same as ``kgqa ask|serve-llm``)."""
-    parser = argparse.ArgumentParser(prog="kgqa", description="Answer questions; serve a model.")
-    add_parsers(parser.add_subparsers(dest="command", metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from kgqa.errors import KgqaError
+    """``python -m pipelines.cli_llm ask|serve-llm ...``: the same as ``kgqa``."""
+    from pipelines.cli import main as kgqa_main
 
-    try:
-        return COMMANDS[args.command](args)
-    except KgqaError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    return kgqa_main(argv)
 
 
 if __name__ == "__main__":
