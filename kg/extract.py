@@ -210,7 +210,7 @@ def _as_verb(token: Token) -> Token:
     if not token.pos_:
         token.pos_ = "VERB"
         if token.tag_ in _VERB_MORPH:
-            token.set_morph(_VERB_MORPH[token.tag_])
+            token.set_morph(_VERB_MORPH[token.tag_])  # type: ignore[attr-defined]
     return token
 
 

@@ -85,7 +85,7 @@ class ExtractorProcess:
         status, value = self._receive()
         if status != "ok":
             raise ModelError(f"extraction failed in the worker process: {value}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
         self.submit(chunks)
@@ -93,7 +93,7 @@ class ExtractorProcess:
 
     def _receive(self) -> tuple[str, Any]:
         try:
-            return self._conn.recv()  # type: ignore[no-any-return]
+            return self._conn.recv()
         except (EOFError, OSError) as e:
             code = self._proc.exitcode if self._proc is not None else None
             raise ModelError(f"the extraction process stopped (exit code {code})") from e

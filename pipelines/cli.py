@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace, create: bool = False, **kw: Any):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, create: bool = False, **kw: Any) -> Any:
     from pipelines.kb import KnowledgeBase
 
     return KnowledgeBase.open(args.kb, create=create, **cli_neo4j.store_options(args), **kw)

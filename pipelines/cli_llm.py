@@ -24,37 +24,60 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", metavar="PATH",
-                   help="a Transformers model directory or a .gguf file "
-                   "(default: $KGQA_MODEL, else Qwen2.5-Coder-0.5B-Instruct from its packages)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="where the model runs (auto: CUDA when present)")
-    p.add_argument("--precision", choices=("auto", "fp32", "int8", "bf16", "fp16"),
-                   default="auto", help="auto: bf16 on CUDA, dynamic int8 on a CPU")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="a Transformers model directory or a .gguf file "
+        "(default: $KGQA_MODEL, else Qwen2.5-Coder-0.5B-Instruct from its packages)",
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the model runs (auto: CUDA when present)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8", "bf16", "fp16"),
+        default="auto",
+        help="auto: bf16 on CUDA, dynamic int8 on a CPU",
+    )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``ask`` and ``serve-llm`` subcommands to the ``kgqa`` parser."""
     p = sub.add_parser("ask", help="answer a question from a knowledge base, with citations")
     p.add_argument("question", help="the question, in quotes")
-    p.add_argument("--kb", default=os.environ.get("KGQA_KB", "kgqa-kb"),
-                   help="knowledge base directory (default: $KGQA_KB or ./kgqa-kb)")
+    p.add_argument(
+        "--kb",
+        default=os.environ.get("KGQA_KB", "kgqa-kb"),
+        help="knowledge base directory (default: $KGQA_KB or ./kgqa-kb)",
+    )
     _model_args(p)
-    p.add_argument("--llm-url", metavar="URL", default=os.environ.get("KGQA_LLM_URL"),
-                   help="an OpenAI-compatible server instead of a model in this process "
-                   "(default: $KGQA_LLM_URL)")
+    p.add_argument(
+        "--llm-url",
+        metavar="URL",
+        default=os.environ.get("KGQA_LLM_URL"),
+        help="an OpenAI-compatible server instead of a model in this process "
+        "(default: $KGQA_LLM_URL)",
+    )
     p.add_argument("--llm-model", metavar="NAME", help="the model name to ask the server for")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a server")
-    p.add_argument("--mode", default="hybrid", choices=("vector", "lexical", "graph", "hybrid"),
-                   help="retrieval mode (default hybrid)")
+    p.add_argument(
+        "--mode",
+        default="hybrid",
+        choices=("vector", "lexical", "graph", "hybrid"),
+        help="retrieval mode (default hybrid)",
+    )
     p.add_argument("--top-k", type=int, default=5, help="passages given to the model")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--no-stream", action="store_true", help="do not stream tokens")
 
     p = sub.add_parser("serve-llm", help="serve a model behind an OpenAI-compatible API")
     _model_args(p)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default loopback only)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default loopback only)"
+    )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
 
 
@@ -63,9 +86,14 @@ def _generator(args: argparse.Namespace) -> Generator:
 
     url = getattr(args, "llm_url", None)
     model = args.model or (None if url else os.environ.get("KGQA_MODEL"))
-    return open_generator(model, url=url, api_model=getattr(args, "llm_model", None),
-                          timeout=getattr(args, "timeout", 120.0), device=args.device,
-                          precision=args.precision)
+    return open_generator(
+        model,
+        url=url,
+        api_model=getattr(args, "llm_model", None),
+        timeout=getattr(args, "timeout", 120.0),
+        device=args.device,
+        precision=args.precision,
+    )
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -86,8 +114,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     with KnowledgeBase.open(args.kb, create=False) as kb:
-        ans = answer(kb, args.question, generator=gen, mode=args.mode, top_k=args.top_k,
-                     stream_to=show if stream else None)
+        ans = answer(
+            kb,
+            args.question,
+            generator=gen,
+            mode=args.mode,
+            top_k=args.top_k,
+            stream_to=show if stream else None,
+        )
     if args.json:
         print(json.dumps(answer_as_dict(ans), indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -117,8 +151,10 @@ def cmd_serve_llm(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     gen = _generator(args)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}, beyond this machine, with no "
-              "authentication", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host}, beyond this machine, with no authentication",
+            file=sys.stderr,
+        )
     print(f"loading {gen.name}...", file=sys.stderr, flush=True)
 
     def ready(server: LLMServer) -> None:

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kg.extract import EntityExtractor
 from kg.extract_process import ExtractorProcess
@@ -310,7 +311,7 @@ def _batches(items: list, n: int) -> Iterator[list]:
         yield items[i : i + n]
 
 
-def _progress_bar(total: int, enabled: bool | None):  # type: ignore[no-untyped-def]
+def _progress_bar(total: int, enabled: bool | None) -> Any:
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled or total == 0:

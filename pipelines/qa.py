@@ -61,14 +61,14 @@ def answer(
         raw = generator.generate(messages, max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
     else:
         pieces = []
-        for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens,
-                                      stop=cfg.stop):
+        for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, stop=cfg.stop):
             pieces.append(piece)
             stream_to(piece)
         raw = "".join(pieces)
     t2 = time.perf_counter()
-    ans = ground_answer(question, raw, hits, document_text=_documents(kb),
-                        max_passages=cfg.prompt.max_passages)
+    ans = ground_answer(
+        question, raw, hits, document_text=_documents(kb), max_passages=cfg.prompt.max_passages
+    )
     return replace(ans, timings=_timings(t0, t1, t2))
 
 
@@ -96,18 +96,24 @@ def answer_batch(
     docs = _documents(kb)
     out: list[Answer] = []
     for s in range(0, len(questions), batch_size):
-        group = list(questions[s:s + batch_size])
+        group = list(questions[s : s + batch_size])
         retrieved: list[tuple[list[Hit], float]] = []
         for q in group:
             t = time.perf_counter()
-            retrieved.append((kb.search(q, mode=cfg.mode, top_k=cfg.top_k),
-                              time.perf_counter() - t))
+            retrieved.append(
+                (kb.search(q, mode=cfg.mode, top_k=cfg.top_k), time.perf_counter() - t)
+            )
         todo = [i for i, (hits, _) in enumerate(retrieved) if hits]
         t = time.perf_counter()
-        raws = generator.generate_batch(
-            [build_messages(group[i], retrieved[i][0], cfg.prompt) for i in todo],
-            max_new_tokens=cfg.max_new_tokens, stop=cfg.stop,
-        ) if todo else []
+        raws = (
+            generator.generate_batch(
+                [build_messages(group[i], retrieved[i][0], cfg.prompt) for i in todo],
+                max_new_tokens=cfg.max_new_tokens,
+                stop=cfg.stop,
+            )
+            if todo
+            else []
+        )
         gen_s = (time.perf_counter() - t) / max(1, len(todo))
         by_index = dict(zip(todo, raws, strict=True))
         for i, q in enumerate(group):
@@ -116,11 +122,20 @@ def answer_batch(
                 out.append(_abstain(q, hits, retrieve_s=ret_s, generate_s=0.0, t0=None))
                 continue
             t_ground = time.perf_counter()
-            ans = ground_answer(q, by_index[i], hits, document_text=docs,
-                                max_passages=cfg.prompt.max_passages)
+            ans = ground_answer(
+                q, by_index[i], hits, document_text=docs, max_passages=cfg.prompt.max_passages
+            )
             ground_s = time.perf_counter() - t_ground
-            out.append(replace(ans, timings={"retrieve_s": ret_s, "generate_s": gen_s,
-                                             "total_s": ret_s + gen_s + ground_s}))
+            out.append(
+                replace(
+                    ans,
+                    timings={
+                        "retrieve_s": ret_s,
+                        "generate_s": gen_s,
+                        "total_s": ret_s + gen_s + ground_s,
+                    },
+                )
+            )
     return out
 
 
@@ -131,13 +146,26 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
         "answer": ans.text,
         "abstained": ans.abstained,
         "citations": [
-            {"number": c.number, "title": c.title, "doc_id": c.doc_id, "chunk_id": c.chunk_id,
-             "start": c.start, "end": c.end, "quote": c.quote, "supported": c.supported}
+            {
+                "number": c.number,
+                "title": c.title,
+                "doc_id": c.doc_id,
+                "chunk_id": c.chunk_id,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+                "supported": c.supported,
+            }
             for c in ans.citations
         ],
         "hits": [
-            {"rank": h.rank, "title": h.title, "chunk_id": h.chunk.id, "score": h.score,
-             "scores": h.scores}
+            {
+                "rank": h.rank,
+                "title": h.title,
+                "chunk_id": h.chunk.id,
+                "score": h.score,
+                "scores": h.scores,
+            }
             for h in ans.hits
         ],
         "timings": ans.timings,
@@ -174,8 +202,14 @@ def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
     return {"retrieve_s": t1 - t0, "generate_s": t2 - t1, "total_s": time.perf_counter() - t0}
 
 
-def _abstain(question: str, hits: Sequence[Hit], *, retrieve_s: float, generate_s: float,
-             t0: float | None) -> Answer:
+def _abstain(
+    question: str, hits: Sequence[Hit], *, retrieve_s: float, generate_s: float, t0: float | None
+) -> Answer:
     total = time.perf_counter() - t0 if t0 is not None else retrieve_s + generate_s
-    return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True,
-                  timings={"retrieve_s": retrieve_s, "generate_s": generate_s, "total_s": total})
+    return Answer(
+        question=question,
+        text=ABSTAIN_TEXT,
+        hits=tuple(hits),
+        abstained=True,
+        timings={"retrieve_s": retrieve_s, "generate_s": generate_s, "total_s": total},
+    )

@@ -58,9 +58,9 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
     vectors = np.concatenate(vecs_l) if vecs_l else np.zeros((0, dim), np.float32)  # (C, dim)
     texts: dict[int, str] = {}
     titles: dict[int, str] = {}
-    for k, t, x in store.iter_chunk_texts():
-        texts[k] = embed_text(t, Chunk("", "", 0, x, 0, 0))
-        titles[k] = normalize(t)
+    for key, title, text in store.iter_chunk_texts():
+        texts[key] = embed_text(title, Chunk("", "", 0, text, 0, 0))
+        titles[key] = normalize(title)
     bm25 = BM25Index.build(keys.tolist(), [texts[int(k)] for k in keys])
     graph = EntityChunkGraph.build(
         keys,
@@ -118,7 +118,7 @@ def to_hits(kb: KnowledgeBase, ctx: SearchContext, ranked: list[Ranked]) -> list
             return f"{sc.title} [{sc.chunk.id}]" if sc else step
         return ctx.names.get(step, step)
 
-    hits = []
+    hits: list[Hit] = []
     for r in ranked:
         sc = stored.get(r.key)
         if sc is None:

@@ -57,7 +57,7 @@ class EntityChunkGraph:
     @classmethod
     def build(
         cls,
-        chunk_keys: Sequence[int],
+        chunk_keys: Sequence[int] | NDArray[np.int64],
         mentions: Iterable[tuple[int, str]],
         relations: Iterable[tuple[str, str, str]],
         relation_weight: float = 0.5,
@@ -113,9 +113,9 @@ class EntityChunkGraph:
             ids[i] = e
         about_rows: dict[int, list[int]] = {}
         for row, entity in enumerate(about or ()):
-            i = entity_index.get(entity)
-            if i is not None:
-                about_rows.setdefault(i, []).append(row)
+            found = entity_index.get(entity)
+            if found is not None:
+                about_rows.setdefault(found, []).append(row)
         return cls(keys, ids, inc, transition, rel, about_rows)
 
     def ppr(

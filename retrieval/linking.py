@@ -88,7 +88,7 @@ class EntityLinker:
         cls,
         entity_ids: Sequence[str],
         aliases: Mapping[str, Sequence[str]],
-        df: Sequence[float],
+        df: Sequence[float] | NDArray[np.float32],
         normalize: Callable[[str], str],
         **kw: object,
     ) -> EntityLinker:
