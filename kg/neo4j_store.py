@@ -43,7 +43,13 @@ import numpy as np
 
 from kg import neo4j_cypher as q
 from kg.resolve import canonical_name
-from kg.store import DocumentInfo, DocumentRecord, StoredChunk, WriteSummary
+from kg.store import (
+    DocumentInfo,
+    DocumentRecord,
+    StoredChunk,
+    WriteSummary,
+    check_schema_version,
+)
 from kgqa.errors import ConfigError, StoreError
 from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
 
@@ -154,13 +160,7 @@ class Neo4jStore:
             with self._errors("creating constraints and indexes"), self._session() as s:
                 for statement in q.SCHEMA:
                     s.run(statement).consume()
-            version = self.get_meta("schema_version")
-            if version is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self._where()}: schema version {version}, this kgqa reads {SCHEMA_VERSION}"
-                )
+            check_schema_version(self, SCHEMA_VERSION, self._where())
         except BaseException:
             self.close()
             raise

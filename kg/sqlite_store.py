@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from kg.resolve import canonical_name
-from kg.store import DocumentInfo, DocumentRecord, StoredChunk, WriteSummary
+from kg.store import (
+    DocumentInfo,
+    DocumentRecord,
+    StoredChunk,
+    WriteSummary,
+    check_schema_version,
+)
 from kgqa.errors import StoreError
 from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
 
@@ -92,13 +98,7 @@ class SqliteStore:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a usable kgqa database ({e})") from e
         self._open = True
-        version = self.get_meta("schema_version")
-        if version is None:
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: schema version {version}, this kgqa reads {SCHEMA_VERSION}"
-            )
+        check_schema_version(self, SCHEMA_VERSION, str(self.path))
         return self
 
     def _connect(self) -> sqlite3.Connection:

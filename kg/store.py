@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from kgqa.errors import StoreError
 from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
 
 if TYPE_CHECKING:
@@ -63,6 +64,15 @@ class WriteSummary:
     entities_added: int
 
 
+def check_schema_version(store: GraphStore, version: int, where: str) -> None:
+    """Record ``version`` in a new store; refuse a store written by another schema."""
+    found = store.get_meta("schema_version")
+    if found is None:
+        store.set_meta("schema_version", str(version))
+    elif int(found) != version:
+        raise StoreError(f"{where}: schema version {found}, this kgqa reads {version}")
+
+
 class GraphStore(Protocol):
     """Documents, chunks and the entity graph of one knowledge base.
 
@@ -74,6 +84,8 @@ class GraphStore(Protocol):
     def generation(self) -> int: ...
 
     def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
 
     def counts(self) -> dict[str, int]:
         """documents, chunks, entities, relations, mentions, aliases."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO_CORPUS = ROOT / "demo" / "corpus"
+
+
+def run_kgqa(*args: str, ok: tuple[int, ...] | None = (0,)) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m pipelines.cli ARGS`` offline; fail unless it exits with one of ``ok``."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+    )  # fmt: skip
+    if ok is not None and proc.returncode not in ok:
+        raise AssertionError(f"kgqa {' '.join(args)} -> {proc.returncode}\n{proc.stderr}")
+    return proc
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,24 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_CORPUS, ROOT, SHARED_DATA
+from tests.conftest import DEMO_CORPUS, ROOT, SHARED_DATA, run_kgqa
 
 pytestmark = pytest.mark.models
 
 
 def kgqa(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=900,
-    )
-    if check and proc.returncode not in (0, 3):
-        raise AssertionError(f"kgqa {' '.join(args)} -> {proc.returncode}\n{proc.stderr}")
-    return proc
+    return run_kgqa(*args, ok=(0, 3) if check else None)
 
 
 def stats(kb: Path) -> dict:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
 from pipelines.evaluate import RETRIEVE_DEPTH, all_at, distinct_docs, load_questions
 from pipelines.ingest import IngestOptions
 from pipelines.kb import KnowledgeBase
-from tests.conftest import DEMO_CORPUS, ROOT
+from tests.conftest import DEMO_CORPUS, ROOT, run_kgqa
 
 pytestmark = pytest.mark.models
 
@@ -20,17 +18,7 @@ DEMO_QUESTIONS = ROOT / "demo" / "questions.jsonl"
 
 
 def kgqa(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=900,
-    )
-    assert proc.returncode == 0, f"kgqa {' '.join(args)} -> {proc.returncode}\n{proc.stderr}"
-    return proc
+    return run_kgqa(*args)
 
 
 @pytest.fixture(scope="module")
