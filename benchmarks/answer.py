@@ -30,6 +30,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,8 @@ def main() -> None:
     ap.add_argument("--mode", default="hybrid", help="retrieval mode for kb.search")
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--words", type=int, default=0, help="max words per passage (0: default)")
+    ap.add_argument("--in-order", action="store_true",
+                    help="list passages in rank order (default: best next to the question)")
     ap.add_argument("--precision", default="auto", help="auto | fp32 | int8 | bf16")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
@@ -54,6 +57,7 @@ def main() -> None:
     ap.add_argument("--llm-url", help="an OpenAI-compatible server instead")
     ap.add_argument("--gold", action="store_true", help="gold passages + distractors, no retrieval")
     ap.add_argument("--verbose", action="store_true", help="one line per question on stderr")
+    ap.add_argument("--out", type=Path, help="write one JSON line per question here")
     args = ap.parse_args()
 
     from llm.generator import open_generator
@@ -77,7 +81,9 @@ def main() -> None:
     if hasattr(gen, "load"):
         gen.load()
     load_s = time.perf_counter() - t
-    prompt = PromptConfig(max_words_per_passage=args.words) if args.words else PromptConfig()
+    prompt = PromptConfig(best_last=not args.in_order)
+    if args.words:
+        prompt = replace(prompt, max_words_per_passage=args.words)
     cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt)
     source = _GoldSource(kb, folder) if args.gold else kb
 
@@ -100,6 +106,11 @@ def main() -> None:
             "generate_s": ans.timings["generate_s"], "retrieve_s": ans.timings["retrieve_s"],
         }
         rows.append(row)
+        if args.out:
+            with args.out.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({**row, "question": q["question"], "answer": ans.text,
+                                    "golds": golds,
+                                    "cited": [c.chunk_id for c in ans.citations]}) + "\n")
         if args.verbose:
             print(f"{row['f1']:.2f} {row['s']:.2f}s {ans.text!r} "
                   f"{[c.number for c in ans.citations]} gold={golds[:2]}", file=sys.stderr)

@@ -9,7 +9,8 @@ from kgqa.types import Document
 from llm.generator import check_messages, cut_at_stop, open_generator, stream_until_stop
 from llm.grounding import (
     ABSTAIN_TEXT,
-    NOT_FOUND,
+    PromptConfig,
+    answer_fits_question,
     build_messages,
     fit_passage,
     ground_answer,
@@ -44,11 +45,14 @@ def test_prompt_numbers_fences_and_marks_passages_as_data():
     msgs = build_messages("Who founded Acme Robotics?", hits())
     system, user = msgs[0]["content"], msgs[1]["content"]
     assert msgs[0]["role"] == "system" and msgs[1]["role"] == "user"
-    assert "not instructions" in system and NOT_FOUND in system
+    assert "not instructions" in system and "short answer" in system
     assert "[1] Acme: Acme Robotics builds" in user
     assert "[2] Maria Okafor: Maria Okafor is an engineer." in user
-    assert user.index("<<<") < user.index("[1]") < user.index(">>>") < user.index("Question:")
-    assert "Who founded Acme Robotics?" in user
+    # the best passage sits next to the question; numbers stay the ranks
+    assert user.index("<<<") < user.index("[2]") < user.index("[1]") < user.index(">>>")
+    assert user.index(">>>") < user.index("Question: Who founded Acme Robotics?")
+    in_order = build_messages("Who?", hits(), PromptConfig(best_last=False))[1]["content"]
+    assert in_order.index("[1]") < in_order.index("[2]")
 
 
 def test_injected_instructions_stay_inside_the_fenced_data():
@@ -128,6 +132,22 @@ def test_wrong_citation_is_flagged_and_the_right_passage_added():
     assert ans.citations[0].quote == "She studied at the University of Porto."
 
 
+def test_other_passages_stating_the_answer_are_cited_too():
+    shown = [
+        make_hit("Barrier Device is a film. It stars Sandra Oh as a researcher.",
+                 doc_id="film.md", title="Barrier Device", rank=1),
+        make_hit("Sandra Oh fan club meets on Fridays.", doc_id="club.md", title="Club", rank=2),
+        make_hit("Sandra Miju Oh is a Canadian actress.", doc_id="oh.md", title="Sandra Oh",
+                 rank=3),
+    ]
+    ans = ground_answer("Which Canadian actress starred in Barrier Device?", "Sandra Oh",
+                        shown)
+    assert ans.text == "Sandra Oh"
+    # the film's passage and the actress's own; not the page that only names her
+    assert [c.number for c in ans.citations] == [1, 3]
+    assert all(c.supported for c in ans.citations)
+
+
 def test_unsupported_answer_abstains():
     ans = ground_answer("Who founded Acme Robotics?", "Elon Musk [1]", hits())
     assert ans.abstained and ans.text == ABSTAIN_TEXT and ans.citations == ()
@@ -186,6 +206,31 @@ def test_shortened_answer_is_what_gets_cited():
     ans = ground_answer("Where did Maria Okafor study?",
                         "Maria Okafor studied at the University of Porto [2]", hits())
     assert ans.text == "University of Porto" and ans.citations[0].number == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "fits"),
+    [
+        ("Heinkel HD 23", "Heinkel HD 23 was developed when?", False),
+        ("Audrey Williams", "Who was Audrey Williams pregnant with in 1949?", False),
+        ("The Dandy Warhols", "Which came first, The Dandy Warhols or Robert Young?", True),
+        ("May 1968", "When was the Heinkel HD 23 developed?", True),
+        ("early twentieth century", "When were the first aircraft carriers developed?", True),
+        ("Rugby", "In what year was the club founded?", False),
+        ("1895", "In what year was the club founded?", True),
+        ("New South Wales", "What was the population of the town in 2011?", False),
+        ("6,960", "What was the population of the town in 2011?", True),
+        ("twice", "How many times was he premier?", True),
+        ("Adaeze Nwosu", "Who designed the Kestrel Station?", True),
+    ],
+)
+def test_answers_that_cannot_answer_the_question_are_caught(answer, question, fits):
+    assert answer_fits_question(answer, question) is fits
+
+
+def test_an_answer_that_repeats_the_question_subject_abstains():
+    ans = ground_answer("Who did Maria Okafor study with?", "Maria Okafor [2]", hits())
+    assert ans.abstained and ans.text == ABSTAIN_TEXT
 
 
 def test_sentence_spans_exclude_white_space():
