@@ -48,8 +48,8 @@ def main() -> None:
     ap.add_argument("--mode", default="hybrid", help="retrieval mode for kb.search")
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--words", type=int, default=0, help="max words per passage (0: default)")
-    ap.add_argument("--in-order", action="store_true",
-                    help="list passages in rank order (default: best next to the question)")
+    ap.add_argument("--best-last", action="store_true",
+                    help="list passages with the best next to the question")
     ap.add_argument("--precision", default="auto", help="auto | fp32 | int8 | bf16")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
@@ -81,7 +81,7 @@ def main() -> None:
     if hasattr(gen, "load"):
         gen.load()
     load_s = time.perf_counter() - t
-    prompt = PromptConfig(best_last=not args.in_order)
+    prompt = PromptConfig(best_last=args.best_last)
     if args.words:
         prompt = replace(prompt, max_words_per_passage=args.words)
     cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt)

@@ -132,6 +132,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"{ABSTAIN_TEXT} (the reply above is not supported by the passages)")
         elif ans.abstained:
             print(ABSTAIN_TEXT)
+        elif ans.text != parse_citations(raw.splitlines()[-1] if raw.strip() else "")[0]:
+            print(f"answer: {ans.text}")  # shortened, or from the second look
     else:
         print(ans.text)
     if ans.citations:

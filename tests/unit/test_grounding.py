@@ -48,11 +48,11 @@ def test_prompt_numbers_fences_and_marks_passages_as_data():
     assert "not instructions" in system and "short answer" in system
     assert "[1] Acme: Acme Robotics builds" in user
     assert "[2] Maria Okafor: Maria Okafor is an engineer." in user
-    # the best passage sits next to the question; numbers stay the ranks
-    assert user.index("<<<") < user.index("[2]") < user.index("[1]") < user.index(">>>")
+    assert user.index("<<<") < user.index("[1]") < user.index("[2]") < user.index(">>>")
     assert user.index(">>>") < user.index("Question: Who founded Acme Robotics?")
-    in_order = build_messages("Who?", hits(), PromptConfig(best_last=False))[1]["content"]
-    assert in_order.index("[1]") < in_order.index("[2]")
+    # best_last: the best passage sits next to the question; numbers stay the ranks
+    best_last = build_messages("Who?", hits(), PromptConfig(best_last=True))[1]["content"]
+    assert best_last.index("[2]") < best_last.index("[1]") < best_last.index("Question:")
 
 
 def test_injected_instructions_stay_inside_the_fenced_data():
@@ -222,6 +222,12 @@ def test_shortened_answer_is_what_gets_cited():
         ("6,960", "What was the population of the town in 2011?", True),
         ("twice", "How many times was he premier?", True),
         ("Adaeze Nwosu", "Who designed the Kestrel Station?", True),
+        ("Irwin Shaw", "Between Iain Banks and Irwin Shaw, which writer was more diverse?", True),
+        ("Pizza Hut", "Little Caesars and Pizza Hut were founded in the 1950s. Which was first?",
+         True),
+        ("Yes", "Steve Johnson coaches at a university with a campus in which city?", False),
+        ("no", "Is Nantong in Jiangsu?", True),
+        ("no", "Armando Iannucci has an OBE. Does Puneet Sira also have one?", True),
     ],
 )
 def test_answers_that_cannot_answer_the_question_are_caught(answer, question, fits):
@@ -305,6 +311,29 @@ def test_answer_batch_keeps_order_and_abstains_where_unsupported(kb):
                        config=QAConfig(mode="vector"))
     assert [a.text for a in out] == ["1998", ABSTAIN_TEXT]
     assert all(set(a.timings) == {"retrieve_s", "generate_s", "total_s"} for a in out)
+
+
+def test_an_unsupported_answer_gets_a_second_look_with_the_passages_reversed(kb):
+    gen = ScriptedGenerator(["Mars", "1998"])
+    pieces: list[str] = []
+    ans = answer(kb, "When was Acme Robotics founded?", generator=gen, mode="vector",
+                 stream_to=pieces.append)
+    assert ans.text == "1998" and not ans.abstained
+    first, second = (call[1]["content"] for call in gen.calls)
+    assert first.index("[1]") < first.index("[2]")
+    assert second.index("[2]") < second.index("[1]")  # the best passage next to the question
+    assert "".join(pieces) == "Mars\n1998"
+
+
+def test_second_look_can_be_turned_off_and_batches_take_it_too(kb):
+    gen = ScriptedGenerator(["Mars", "1998"])
+    ans = answer(kb, "When was Acme Robotics founded?", generator=gen,
+                 config=QAConfig(mode="vector", second_look=False))
+    assert ans.abstained and len(gen.calls) == 1
+    gen = ScriptedGenerator(lambda msgs: "1998" if len(gen.calls) > 2 else "Mars")
+    out = answer_batch(kb, ["When was Acme Robotics founded?", "When was Acme founded?"],
+                       generator=gen, config=QAConfig(mode="vector"), batch_size=2)
+    assert [a.text for a in out] == ["1998", "1998"] and len(gen.calls) == 4
 
 
 def test_answer_as_dict_is_json_ready(kb):

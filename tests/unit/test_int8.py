@@ -22,7 +22,7 @@ def test_down_projections_and_head_stay_fp32_the_rest_is_int8():
     model = _quantize_int8(tiny_qwen2())
     kinds = {name: type(m) for name, m in model.named_modules()
              if isinstance(m, torch.nn.Linear)
-             or type(m).__name__ == "Linear" and "quantized" in type(m).__module__}
+             or (type(m).__name__ == "Linear" and "quantized" in type(m).__module__)}
     kept = sorted(n for n, t in kinds.items() if t is torch.nn.Linear)
     quantized = sorted(n for n, t in kinds.items() if t is not torch.nn.Linear)
     assert kept == sorted(n for n in kinds if n.endswith(INT8_SKIP))
