@@ -148,6 +148,28 @@ def test_other_passages_stating_the_answer_are_cited_too():
     assert all(c.supported for c in ans.citations)
 
 
+def test_a_passage_naming_the_answer_apart_from_the_question_is_not_cited():
+    shown = [
+        make_hit("Adaeze Nwosu designed the original Kestrel Station.", doc_id="k.md",
+                 title="Kestrel Station", rank=1),
+        make_hit("Adaeze Nwosu led Project Halcyon. The Kestrel Station sells well.",
+                 doc_id="h.md", title="Project Halcyon", rank=2),
+    ]
+    ans = ground_answer("Who designed the Kestrel Station?", "Adaeze Nwosu", shown)
+    # passage 2 has the answer and the question's words, but not in one sentence
+    assert [c.number for c in ans.citations] == [1]
+
+
+def test_a_question_about_a_name_no_passage_mentions_abstains():
+    shown = [make_hit("Nimbus Cloud received readings from 11,000 devices.", doc_id="n.md",
+                      title="Nimbus Cloud", rank=1)]
+    ans = ground_answer("What is the population of Tokyo?", "11,000", shown)
+    assert ans.abstained and ans.text == ABSTAIN_TEXT
+    ok = ground_answer("How many devices sent readings to Nimbus Cloud's servers?", "11,000",
+                       shown)
+    assert ok.text == "11,000"  # "Nimbus Cloud's" is found as "Nimbus Cloud"
+
+
 def test_unsupported_answer_abstains():
     ans = ground_answer("Who founded Acme Robotics?", "Elon Musk [1]", hits())
     assert ans.abstained and ans.text == ABSTAIN_TEXT and ans.citations == ()
