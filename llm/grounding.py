@@ -250,7 +250,6 @@ def ground_answer(
     for i in more:
         if len(have) >= MAX_CITATIONS or (have and not overlap[i]):
             continue
-        citations = [c for c in citations if c.number != i + 1]
         citations.append(_citation(i + 1, shown[i], text, question, document_text))
         have.add(i + 1)
     if not any(c.supported for c in citations):

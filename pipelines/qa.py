@@ -65,15 +65,24 @@ def answer(
     docs = _documents(kb)
     ans = ground_answer(question, _generate(generator, question, hits, cfg.prompt, cfg, stream_to),
                         hits, document_text=docs, max_passages=cfg.prompt.max_passages)
-    if ans.abstained and cfg.second_look and min(len(hits), cfg.prompt.max_passages) > 1:
+    if _needs_second_look(cfg, ans, hits):
         if stream_to is not None:
             stream_to("\n")
-        flipped = replace(cfg.prompt, best_last=not cfg.prompt.best_last)
-        raw = _generate(generator, question, hits, flipped, cfg, stream_to)
+        raw = _generate(generator, question, hits, _flipped(cfg.prompt), cfg, stream_to)
         ans = ground_answer(question, raw, hits, document_text=docs,
                             max_passages=cfg.prompt.max_passages)
     t2 = time.perf_counter()
     return replace(ans, timings=_timings(t0, t1, t2))
+
+
+def _needs_second_look(cfg: QAConfig, ans: Answer, hits: Sequence[Hit]) -> bool:
+    """An abstention from two or more shown passages, with the second look on."""
+    return cfg.second_look and ans.abstained and min(len(hits), cfg.prompt.max_passages) > 1
+
+
+def _flipped(prompt: PromptConfig) -> PromptConfig:
+    """The same prompt with the passages listed the other way round."""
+    return replace(prompt, best_last=not prompt.best_last)
 
 
 def _generate(generator: Generator, question: str, hits: Sequence[Hit], prompt: PromptConfig,
@@ -123,12 +132,11 @@ def answer_batch(
         t = time.perf_counter()
         grounded = dict(zip(todo, _ground_batch(generator, group, retrieved, todo, cfg.prompt,
                                                 cfg, docs), strict=True))
-        again = [i for i in todo if grounded[i].abstained
-                 and min(len(retrieved[i][0]), cfg.prompt.max_passages) > 1]
-        if again and cfg.second_look:
-            flipped = replace(cfg.prompt, best_last=not cfg.prompt.best_last)
-            grounded.update(zip(again, _ground_batch(generator, group, retrieved, again, flipped,
-                                                     cfg, docs), strict=True))
+        again = [i for i in todo if _needs_second_look(cfg, grounded[i], retrieved[i][0])]
+        if again:
+            grounded.update(zip(again, _ground_batch(generator, group, retrieved, again,
+                                                     _flipped(cfg.prompt), cfg, docs),
+                                strict=True))
         gen_s = (time.perf_counter() - t) / max(1, len(todo))
         for i, q in enumerate(group):
             hits, ret_s = retrieved[i]
