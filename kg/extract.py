@@ -36,7 +36,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["CO_OCCURS", "KEPT_LABELS", "MAX_COOCCURRING", "EntityExtractor", "SpacyExtractor"]
+__all__ = [
+    "CO_OCCURS",
+    "KEPT_LABELS",
+    "MAX_COOCCURRING",
+    "EntityExtractor",
+    "ParsesText",
+    "SpacyExtractor",
+]
 
 #: Entity labels kept. Numeric and time labels (DATE, CARDINAL, MONEY, ...) are
 #: dropped: "2019" or "two" would become hub nodes linking unrelated passages.
@@ -74,6 +81,19 @@ class EntityExtractor(Protocol):
 
     def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
         """Return one :class:`Extraction` per chunk, in the order of ``chunks``."""
+        ...
+
+
+@runtime_checkable
+class ParsesText(Protocol):
+    """An extractor that also lends its language pipeline (tagger, parser) to others.
+
+    Question analysis (``pipelines/question_shape.py``) parses questions with
+    it; an extractor without one leaves every question unanalysed.
+    """
+
+    def load(self) -> Language:
+        """The loaded spaCy pipeline."""
         ...
 
 

@@ -235,8 +235,31 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One hop of a multi-hop answer: a sub-question, its answer and its evidence.
+
+    ``replaces`` is the phrase of the question this hop's answer stands for
+    ("the designer of the Kestrel Station"); it is empty for the last hop, whose
+    question is the original one with every earlier phrase replaced.
+    """
+
+    question: str
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    abstained: bool = False
+    replaces: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A grounded answer with its citations and the evidence it was drawn from."""
+    """A grounded answer with its citations and the evidence it was drawn from.
+
+    ``steps`` is the chain of a multi-hop answer, one :class:`Step` per hop in
+    the order they were answered, the last one giving ``text``; it is empty for
+    a question answered in one step. ``shape`` is what question analysis found
+    (``bridge``, ``comparison``, ``yes_no``, ``single``).
+    """
 
     question: str
     text: str
@@ -244,3 +267,5 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     abstained: bool = False  # True when the documents do not contain the answer
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    steps: tuple[Step, ...] = ()
+    shape: str = "single"

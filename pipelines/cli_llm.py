@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kgqa.types import Citation, Step
     from llm.generator import Generator
     from llm.server import LLMServer
 
@@ -100,7 +101,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from kgqa.errors import ConfigError
     from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
     from pipelines.kb import KnowledgeBase
-    from pipelines.qa import answer, answer_as_dict
+    from pipelines.qa import answer_as_dict
 
     if args.llm_url and args.model:
         raise ConfigError("give either --model or --llm-url, not both")
@@ -113,14 +114,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stdout.write(piece)
         sys.stdout.flush()
 
+    def hop(step: Step) -> None:
+        if step.replaces:  # an intermediate hop, shown as it is answered
+            print(f"… {step.question} → {step.answer}", file=sys.stderr, flush=True)
+
     with KnowledgeBase.open(args.kb, create=False) as kb:
-        ans = answer(
-            kb,
+        ans = kb.ask(
             args.question,
             generator=gen,
             mode=args.mode,
             top_k=args.top_k,
             stream_to=show if stream else None,
+            on_step=hop if stream else None,
         )
     if args.json:
         print(json.dumps(answer_as_dict(ans), indent=2, ensure_ascii=False))
@@ -139,10 +144,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if ans.citations:
         print()
     for c in ans.citations:
-        quote = " ".join(c.quote.split())
-        note = "" if c.supported else "  (does not contain the answer)"
-        print(f'[{c.number}] {c.title} — "{quote}"{note}')
+        print(_citation_line(c))
+    if ans.steps:
+        print("\nHow this was answered:")
+        for n, step in enumerate(ans.steps, start=1):
+            print(f"  {n}. {step.question} → {step.answer}")
+            for c in step.citations[:1]:
+                print(f"     {_citation_line(c)}")
     return EXIT_OK
+
+
+def _citation_line(c: Citation) -> str:
+    quote = " ".join(c.quote.split())
+    note = "" if c.supported else "  (does not contain the answer)"
+    return f'[{c.number}] {c.title} — "{quote}"{note}'
 
 
 def cmd_serve_llm(args: argparse.Namespace) -> int:

@@ -141,13 +141,12 @@ def evaluate_answers(
     from tqdm import tqdm
 
     from llm.metrics import contains_answer, exact_match, f1_score
-    from pipelines.qa import answer
 
     em, f1, secs, cited = [], [], [], []
     for q in tqdm(
         questions, desc=f"answer {mode}", unit="q", leave=False, disable=not sys.stderr.isatty()
     ):
-        ans = answer(kb, q.question, generator=generator, mode=mode, top_k=5)
+        ans = kb.ask(q.question, generator=generator, mode=mode, top_k=5)
         em.append(exact_match(ans.text, q.answers) if q.answers else 0.0)
         f1.append(f1_score(ans.text, q.answers) if q.answers else 0.0)
         secs.append(ans.timings.get("total_s", 0.0))

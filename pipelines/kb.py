@@ -26,10 +26,20 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.extract import EntityExtractor, SpacyExtractor
+from kg.extract import EntityExtractor, ParsesText, SpacyExtractor
 from kg.store import DocumentInfo, GraphStore, StoredChunk
 from kgqa.errors import ConfigError, ModelMismatchError, NotFoundError, StoreError
-from kgqa.types import Answer, Document, Entity, Hit, IngestReport, Mention, Neighbour, Stats
+from kgqa.types import (
+    Answer,
+    Document,
+    Entity,
+    Hit,
+    IngestReport,
+    Mention,
+    Neighbour,
+    Stats,
+    Step,
+)
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
@@ -42,6 +52,8 @@ if TYPE_CHECKING:
 
     from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
+    from pipelines.qa import QAConfig
+    from pipelines.question_shape import QuestionShape
     from retrieval.vector_index import FaissIndex
 
 DB_FILE = "kgqa.sqlite"
@@ -272,24 +284,58 @@ class KnowledgeBase:
         top_k: int = 5,
         generator: Generator | None = None,
         stream_to: Callable[[str], object] | None = None,
+        on_step: Callable[[Step], object] | None = None,
+        config: QAConfig | None = None,
     ) -> Answer:
         """Answer ``question`` from this base's documents, with checked citations.
 
         ``generator`` defaults to :attr:`generator` (the default model in
-        process, loaded on first use); ``stream_to`` receives tokens as they
-        are generated. When no retrieved passage supports an answer, the
-        answer says so (``answer.abstained``).
+        process, loaded on first use); ``stream_to`` receives the last hop's
+        tokens as they are generated, ``on_step`` each hop of a multi-hop
+        answer as it is answered. ``config`` overrides every answering setting
+        (``mode`` and ``top_k`` then come from it). When no retrieved passage
+        supports an answer, the answer says so (``answer.abstained``).
         """
-        from pipelines.qa import answer
+        from pipelines.qa import QAConfig, answer
+
+        cfg = config or QAConfig(mode=mode, top_k=top_k)
+
+        def retrieve(q: str, k: int) -> list[Hit]:
+            return self.search(q, mode=cfg.mode, top_k=k)
 
         return answer(
-            self,
             question,
+            retrieve=retrieve,
             generator=generator or self.generator,
-            mode=mode,
-            top_k=top_k,
+            document_text=lambda doc_id: self.document(doc_id).text,
+            analyse=self.question_shape if isinstance(self.extractor, ParsesText) else None,
+            entity_label=self.entity_label,
+            config=cfg,
             stream_to=stream_to,
+            on_step=on_step,
         )
+
+    def question_shape(self, question: str) -> QuestionShape:
+        """The shape of ``question``: bridge, comparison, yes/no or single, and its bridge.
+
+        Parsed with the base's spaCy pipeline; the graph's entity names are kept
+        whole (see ``pipelines/question_shape.py``).
+        """
+        from pipelines.question_shape import analyse
+        from pipelines.search import known_name
+
+        if not isinstance(self.extractor, ParsesText):
+            raise ConfigError(f"the extractor {self.extractor.name} has no language pipeline "
+                              "to parse questions with")
+        return analyse(self.extractor.load(), question, is_name=known_name(self))
+
+    def entity_label(self, name: str) -> str | None:
+        """The graph's label (``PERSON``, ``ORG``, ``GPE``...) of the entity called ``name``."""
+        from kg.resolve import normalize
+
+        key = normalize(name)
+        ent = self.store.get_entity(key) if key else None
+        return ent.label if ent is not None else None
 
     @property
     def generator(self) -> Generator:

@@ -1,38 +1,61 @@
-"""Question answering: retrieve passages, prompt a generator, check the citations.
+"""Question answering: analyse the question, answer hop by hop, check every answer.
 
->>> from llm.generator import open_generator                     # doctest: +SKIP
->>> gen = open_generator()                                        # the default model
->>> ans = answer(kb, "Who founded Acme?", generator=gen)          # doctest: +SKIP
->>> ans.text, [c.title for c in ans.citations], ans.timings        # doctest: +SKIP
-('Maria Okafor', ['Acme Robotics'], {'retrieve_s': 0.02, 'generate_s': 1.9, 'total_s': 1.95})
+``answer`` is composed of what it is given and never calls back into a
+knowledge base: a ``retrieve`` function (question, k -> hits), a
+:class:`~llm.generator.Generator`, the documents' text for quotes, and
+optionally a question analyser and an entity-label lookup::
 
-``answer`` streams the model's raw tokens to ``stream_to`` as they come (for a
-terminal); the returned :class:`Answer` is the checked one, which may be an
-abstention even when the model produced text.
+    >>> ans = answer("Which university did the designer of the Kestrel Station attend?",
+    ...              retrieve=lambda q, k: kb.search(q, top_k=k), generator=gen,
+    ...              document_text=lambda d: kb.document(d).text,
+    ...              analyse=kb.question_shape, entity_label=kb.entity_label)  # doctest: +SKIP
+    >>> [(s.question, s.answer) for s in ans.steps]                            # doctest: +SKIP
+    [('Who is the designer of the Kestrel Station?', 'Adaeze Nwosu'),
+     ('Which university did Adaeze Nwosu attend?', 'University of Lagos')]
+
+``KnowledgeBase.ask`` wires a base's search, documents, spaCy pipeline and graph
+into it. One hop (:func:`read`) retrieves passages, keeps one per document
+(neighbouring chunks of a document merged), prompts the generator, checks the
+reply against the passages (``llm.grounding``) and against the kind of answer
+the question wants (``pipelines.answer_type``); a reply that fails is asked
+once more with the passages in the other order, then abstained from.
+
+A bridge question (``pipelines.question_shape``) is answered from the inside
+out: "Who is the designer of the Kestrel Station?" first, then "Which
+university did Adaeze Nwosu attend?", each hop with its own retrieval. When a
+hop cannot be answered, the question is answered as it stands. ``stream_to``
+receives the last hop's tokens as they come (for a terminal); ``on_step`` each
+finished hop.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from kgqa.errors import ConfigError
-from kgqa.types import Answer, Hit
-from llm.generator import Generator
+from kgqa.types import Answer, Chunk, Hit, Step
+from llm.generator import ChatMessage, Generator
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, build_messages, ground_answer
+from pipelines.answer_type import Fit, fit
+from pipelines.comparison import ComparisonPlan, decide
+from pipelines.question_shape import AnswerType, QuestionShape, expected_type
 
-if TYPE_CHECKING:
-    from pipelines.kb import KnowledgeBase
+#: ``retrieve(question, top_k)`` -> hits, best first.
+Retrieve = Callable[[str, int], Sequence[Hit]]
 
 
 @dataclass(frozen=True)
 class QAConfig:
-    """Answering settings; the defaults are tuned for the default model on a CPU."""
+    """Answering settings; the defaults are tuned for the default model on a CPU.
+
+    Measured with ``benchmarks/answer.py`` (see the README's ablation table).
+    """
 
     mode: str = "hybrid"
-    top_k: int = 5
+    top_k: int = 5  # passages the reader sees (distinct documents)
     max_new_tokens: int = 32  # answers are short; this bounds a rambling reply
     stop: tuple[str, ...] = ("\n\n",)
     prompt: PromptConfig = field(default_factory=PromptConfig)
@@ -42,52 +65,212 @@ class QAConfig:
     # added 2.1 F1 on hotpotqa and 2.1 on musique; it costs a second generation
     # only for the questions that would otherwise go unanswered.
     second_look: bool = True
+    # Answer bridge questions hop by hop (question analysis, one retrieval per hop).
+    hops: bool = True
+    max_hops: int = 3  # sub-questions before the last one
+    hop_top_k: int = 5  # passages per intermediate hop
+    # Neighbouring chunks of one document become one passage, and a document
+    # counts once among the passages shown.
+    distinct_documents: bool = True
+    retrieve_factor: int = 1  # hits retrieved per passage shown (more fill with other documents)
+    # An answer of the wrong kind ("Stratwell Instruments" to "in which city")
+    # is not returned.
+    check_type: bool = True
+    # "..., A or B?" comparisons: one value question per option, compared in code.
+    compare: bool = True
 
 
 def answer(
-    kb: KnowledgeBase,
     question: str,
     *,
+    retrieve: Retrieve,
     generator: Generator,
-    mode: str = "hybrid",
-    top_k: int = 5,
-    stream_to: Callable[[str], object] | None = None,
+    document_text: Callable[[str], str] | None = None,
+    analyse: Callable[[str], QuestionShape] | None = None,
+    entity_label: Callable[[str], str | None] | None = None,
     config: QAConfig | None = None,
+    stream_to: Callable[[str], object] | None = None,
+    on_step: Callable[[Step], object] | None = None,
 ) -> Answer:
-    """Answer ``question`` from the knowledge base, with checked citations and timings."""
-    cfg = _config(config, mode, top_k)
-    _check_question(question)
-    t0 = time.perf_counter()
-    hits = kb.search(question, mode=cfg.mode, top_k=cfg.top_k)
-    t1 = time.perf_counter()
-    if not hits:
-        return _abstain(question, hits, retrieve_s=t1 - t0, generate_s=0.0, t0=t0)
-    docs = _documents(kb)
-    ans = ground_answer(question, _generate(generator, question, hits, cfg.prompt, cfg, stream_to),
-                        hits, document_text=docs, max_passages=cfg.prompt.max_passages)
-    if _needs_second_look(cfg, ans, hits):
-        if stream_to is not None:
-            stream_to("\n")
-        raw = _generate(generator, question, hits, _flipped(cfg.prompt), cfg, stream_to)
-        ans = ground_answer(question, raw, hits, document_text=docs,
-                            max_passages=cfg.prompt.max_passages)
-    t2 = time.perf_counter()
-    return replace(ans, timings=_timings(t0, t1, t2))
+    """Answer ``question`` with checked citations, its chain of hops and timings.
+
+    ``document_text(doc_id)`` gives a document's text for the quotes (default:
+    the chunks' own text); ``analyse`` gives the question's shape (without it,
+    every question is answered in one hop); ``entity_label(name)`` the graph's
+    label of an entity name, for the answer-type check. Raises
+    :class:`~kgqa.errors.ConfigError` for an empty question or bad settings.
+    """
+    cfg = check_config(config or QAConfig())
+    check_question(question)
+    t0, c0 = time.perf_counter(), time.process_time()
+    reader = _Reader(retrieve, generator, document_text, entity_label, cfg)
+    shape = analyse(question) if analyse is not None else None
+    steps: list[Step] = []
+    asked = question
+    if shape is not None and shape.comparison is not None and cfg.compare:
+        compared = _compare(reader, shape.comparison, question, on_step)
+        if compared is not None:
+            return _finish(compared[0], compared[1], question, shape, reader, t0, c0)
+    if shape is not None and shape.kind == "bridge" and cfg.hops:
+        current: QuestionShape | None = shape
+        while current is not None and current.bridge is not None and len(steps) < cfg.max_hops:
+            bridge = current.bridge
+            hop = reader.read(bridge.question, bridge.expects, cfg.hop_top_k)
+            step = _step(bridge.question, hop, replaces=bridge.phrase)
+            steps.append(step)
+            if on_step is not None:
+                on_step(step)
+            if hop.abstained:
+                break
+            asked = bridge.substitute(hop.text)
+            current = analyse(asked) if analyse is not None else None
+            if current is not None and (current.kind != "bridge" or current.bridge is None or
+                                        current.bridge.source != asked):
+                current = None  # no further bridge (or the analysis repeats itself)
+    expects = shape.expects if shape is not None else expected_type(question)
+    chain_ok = bool(steps) and not steps[-1].abstained
+    final = reader.read(asked, expects, cfg.top_k, stream_to=stream_to)
+    if final.abstained and chain_ok:
+        # The chain's last question found nothing: the question as asked may.
+        direct = reader.read(question, expects, cfg.top_k)
+        if not direct.abstained:
+            final, steps = direct, []
+    elif not chain_ok and steps:
+        # A hop could not be answered: the question is answered as it stands.
+        final = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
+        steps = []
+    if steps:
+        last = _step(asked, final)
+        steps.append(last)
+        if on_step is not None:
+            on_step(last)
+    return _finish(final, steps, question, shape, reader, t0, c0)
 
 
-def _needs_second_look(cfg: QAConfig, ans: Answer, hits: Sequence[Hit]) -> bool:
-    """An abstention from two or more shown passages, with the second look on."""
-    return cfg.second_look and ans.abstained and min(len(hits), cfg.prompt.max_passages) > 1
+def _finish(final: Answer, steps: Sequence[Step], question: str, shape: QuestionShape | None,
+            reader: _Reader, t0: float, c0: float) -> Answer:
+    timings = {
+        "retrieve_s": reader.retrieve_s,
+        "generate_s": reader.generate_s,
+        "total_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+        "hops": float(max(1, len(steps))),
+        "generations": float(reader.generations),
+    }
+    return replace(final, question=question, steps=tuple(steps),
+                   shape=shape.kind if shape is not None else "single", timings=timings)
 
 
-def _flipped(prompt: PromptConfig) -> PromptConfig:
-    """The same prompt with the passages listed the other way round."""
-    return replace(prompt, best_last=not prompt.best_last)
+def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
+             on_step: Callable[[Step], object] | None) -> tuple[Answer, list[Step]] | None:
+    """Answer "..., A or B?" by one value question per option and a comparison in code.
+
+    ``None`` when a value is missing or does not decide (equal, unparsable).
+    """
+    hops: list[Answer] = []
+    steps: list[Step] = []
+    for option, value_question in zip(plan.options, plan.questions, strict=True):
+        hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k)
+        step = _step(value_question, hop, replaces=option)
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)
+        if hop.abstained:
+            return None
+        hops.append(hop)
+    winner = decide(plan, (hops[0].text, hops[1].text))
+    if winner is None:
+        return None
+    text = re.sub(r"^(?:the|The)\s+", "", plan.options[winner])
+    citations = hops[winner].citations + hops[1 - winner].citations
+    final = Answer(question=question, text=text, citations=citations,
+                   hits=hops[winner].hits + hops[1 - winner].hits)
+    steps.append(_step(question, final))
+    if on_step is not None:
+        on_step(steps[-1])
+    return final, steps
 
 
-def _generate(generator: Generator, question: str, hits: Sequence[Hit], prompt: PromptConfig,
-              cfg: QAConfig, stream_to: Callable[[str], object] | None) -> str:
-    messages = build_messages(question, hits, prompt)
+def _step(question: str, ans: Answer, replaces: str = "") -> Step:
+    return Step(question=question, answer=ans.text, citations=ans.citations, hits=ans.hits,
+                abstained=ans.abstained, replaces=replaces)
+
+
+class _Reader:
+    """One hop: retrieve, prompt, check; with the time it took, across hops."""
+
+    def __init__(self, retrieve: Retrieve, generator: Generator,
+                 document_text: Callable[[str], str] | None,
+                 entity_label: Callable[[str], str | None] | None, cfg: QAConfig) -> None:
+        self.retrieve = retrieve
+        self.generator = generator
+        self.document_text = _cached(document_text) if document_text else None
+        self.entity_label = entity_label
+        self.cfg = cfg
+        self.retrieve_s = 0.0
+        self.generate_s = 0.0
+        self.generations = 0
+
+    def read(self, question: str, expects: AnswerType | str, top_k: int,
+             stream_to: Callable[[str], object] | None = None) -> Answer:
+        """The checked answer to one self-contained question."""
+        cfg = self.cfg
+        t = time.perf_counter()
+        depth = cfg.retrieve_factor * top_k if cfg.distinct_documents else top_k
+        hits = list(self.retrieve(question, depth))
+        if cfg.distinct_documents:
+            hits = distinct_passages(hits, top_k, self.document_text)
+        hits = hits[:top_k]
+        self.retrieve_s += time.perf_counter() - t
+        if not hits:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
+        prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
+        ans, verdict = self._ask(question, hits, prompt, expects, stream_to)
+        if (ans.abstained or verdict == "unlikely") and cfg.second_look and len(hits) > 1:
+            if stream_to is not None:
+                stream_to("\n")
+            flipped = replace(prompt, best_last=not prompt.best_last)
+            again, verdict2 = self._ask(question, hits, flipped, expects, stream_to)
+            if ans.abstained or (not again.abstained and verdict2 == "yes"):
+                ans = again
+        return _trim_to_place(ans, question, expects)
+
+    def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
+             expects: AnswerType | str,
+             stream_to: Callable[[str], object] | None) -> tuple[Answer, Fit]:
+        """The checked reply to one prompt, and how well it fits the expected type."""
+        t = time.perf_counter()
+        raw = generate(self.generator, build_messages(question, hits, prompt), self.cfg,
+                       stream_to)
+        self.generate_s += time.perf_counter() - t
+        self.generations += 1
+        ans = ground_answer(question, raw, hits, document_text=self.document_text,
+                            max_passages=prompt.max_passages)
+        if ans.abstained or not self.cfg.check_type:
+            return ans, "yes"
+        label = self.entity_label(ans.text) if self.entity_label is not None else None
+        verdict = fit(expects, ans.text, label=label)
+        if verdict != "no":
+            return ans, verdict
+        return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
+
+
+_CITY_QUESTION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b", re.I)
+
+
+def _trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
+    """ "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town."""
+    if ans.abstained or expects != "place" or "," not in ans.text:
+        return ans
+    if not _CITY_QUESTION.search(question):
+        return ans
+    head = ans.text.split(",")[0].strip()
+    return replace(ans, text=head) if head else ans
+
+
+def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,
+             stream_to: Callable[[str], object] | None = None) -> str:
+    """The generator's reply, streamed piece by piece to ``stream_to`` when given."""
     if stream_to is None:
         return generator.generate(messages, max_new_tokens=cfg.max_new_tokens, stop=cfg.stop)
     pieces = []
@@ -97,74 +280,72 @@ def _generate(generator: Generator, question: str, hits: Sequence[Hit], prompt: 
     return "".join(pieces)
 
 
-def answer_batch(
-    kb: KnowledgeBase,
-    questions: Sequence[str],
-    *,
-    generator: Generator,
-    mode: str = "hybrid",
-    top_k: int = 5,
-    batch_size: int = 1,
-    config: QAConfig | None = None,
-) -> list[Answer]:
-    """Answer many questions (for evaluation), ``batch_size`` prompts per generator call.
+def distinct_passages(hits: Sequence[Hit], limit: int,
+                      document_text: Callable[[str], str] | None = None) -> list[Hit]:
+    """At most ``limit`` passages, one per document, best first.
 
-    With ``batch_size`` 1 each answer's ``generate_s`` is its own; above 1 it is
-    its batch's time divided by the batch's size (batching pays on a GPU; on a
-    CPU the padded prefill usually costs more than it saves).
+    A chunk next to (or overlapping) a better-ranked chunk of the same document
+    is merged into it (the passage then spans both, ``text`` being the
+    document's text between them, so offsets stay exact); other chunks of a
+    document already shown are left out, unless fewer than ``limit`` documents
+    were retrieved, in which case they fill the remaining places in rank order.
+
+    >>> from tests.fakes_llm import make_hit                       # doctest: +SKIP
     """
-    cfg = _config(config, mode, top_k)
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-    for q in questions:
-        _check_question(q)
-    docs = _documents(kb)
-    out: list[Answer] = []
-    for s in range(0, len(questions), batch_size):
-        group = list(questions[s : s + batch_size])
-        retrieved: list[tuple[list[Hit], float]] = []
-        for q in group:
-            t = time.perf_counter()
-            retrieved.append(
-                (kb.search(q, mode=cfg.mode, top_k=cfg.top_k), time.perf_counter() - t)
-            )
-        todo = [i for i, (hits, _) in enumerate(retrieved) if hits]
-        t = time.perf_counter()
-        grounded = dict(zip(todo, _ground_batch(generator, group, retrieved, todo, cfg.prompt,
-                                                cfg, docs), strict=True))
-        again = [i for i in todo if _needs_second_look(cfg, grounded[i], retrieved[i][0])]
-        if again:
-            grounded.update(zip(again, _ground_batch(generator, group, retrieved, again,
-                                                     _flipped(cfg.prompt), cfg, docs),
-                                strict=True))
-        gen_s = (time.perf_counter() - t) / max(1, len(todo))
-        for i, q in enumerate(group):
-            hits, ret_s = retrieved[i]
-            if i not in grounded:
-                out.append(_abstain(q, hits, retrieve_s=ret_s, generate_s=0.0, t0=None))
-                continue
-            timings = {"retrieve_s": ret_s, "generate_s": gen_s, "total_s": ret_s + gen_s}
-            out.append(replace(grounded[i], timings=timings))
-    return out
+    kept: list[Hit] = []
+    spare: list[Hit] = []
+    by_doc: dict[str, int] = {}
+    for hit in hits:
+        at = by_doc.get(hit.chunk.doc_id)
+        if at is None:
+            by_doc[hit.chunk.doc_id] = len(kept)
+            kept.append(hit)
+            continue
+        merged = _merge(kept[at], hit, document_text)
+        if merged is not None:
+            kept[at] = merged
+        else:
+            spare.append(hit)
+    out = kept[:limit]
+    if len(out) < limit:
+        out += spare[: limit - len(out)]
+        out.sort(key=lambda h: h.rank)
+    return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
 
 
-def _ground_batch(generator: Generator, questions: Sequence[str],
-                  retrieved: Sequence[tuple[list[Hit], float]], todo: Sequence[int],
-                  prompt: PromptConfig, cfg: QAConfig,
-                  docs: Callable[[str], str]) -> list[Answer]:
-    """Generate for the questions at ``todo`` in one batch call and check each reply."""
-    if not todo:
-        return []
-    raws = generator.generate_batch(
-        [build_messages(questions[i], retrieved[i][0], prompt) for i in todo],
-        max_new_tokens=cfg.max_new_tokens,
-        stop=cfg.stop,
-    )
-    return [
-        ground_answer(questions[i], raw, retrieved[i][0], document_text=docs,
-                      max_passages=prompt.max_passages)
-        for i, raw in zip(todo, raws, strict=True)
-    ]
+def _merge(a: Hit, b: Hit, document_text: Callable[[str], str] | None) -> Hit | None:
+    """``a`` widened to cover ``b`` when the two chunks touch, else ``None``."""
+    ca, cb = a.chunk, b.chunk
+    if abs(ca.index - cb.index) != 1 and not (cb.start < ca.end and ca.start < cb.end):
+        return None
+    start, end = min(ca.start, cb.start), max(ca.end, cb.end)
+    if document_text is not None:
+        text = document_text(ca.doc_id)[start:end]
+    elif ca.start <= cb.start <= ca.end:
+        text = ca.text + cb.text[ca.end - cb.start:]
+    elif cb.start <= ca.start <= cb.end:
+        text = cb.text + ca.text[cb.end - ca.start:]
+    else:
+        return None  # a gap between them and no document text to fill it
+    if len(text) != end - start:
+        return None
+    chunk = Chunk(id=ca.id, doc_id=ca.doc_id, index=min(ca.index, cb.index), text=text,
+                  start=start, end=end)
+    scores = {k: max(v, b.scores.get(k, v)) for k, v in a.scores.items()}
+    return replace(a, chunk=chunk, scores=scores,
+                   entities=tuple(dict.fromkeys(a.entities + b.entities)),
+                   paths=a.paths + tuple(p for p in b.paths if p not in a.paths))
+
+
+def _cached(document_text: Callable[[str], str]) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def text(doc_id: str) -> str:
+        if doc_id not in cache:
+            cache[doc_id] = document_text(doc_id)
+        return cache[doc_id]
+
+    return text
 
 
 def answer_as_dict(ans: Answer) -> dict[str, object]:
@@ -173,18 +354,17 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
         "question": ans.question,
         "answer": ans.text,
         "abstained": ans.abstained,
-        "citations": [
+        "shape": ans.shape,
+        "citations": [_citation_dict(c) for c in ans.citations],
+        "steps": [
             {
-                "number": c.number,
-                "title": c.title,
-                "doc_id": c.doc_id,
-                "chunk_id": c.chunk_id,
-                "start": c.start,
-                "end": c.end,
-                "quote": c.quote,
-                "supported": c.supported,
+                "question": s.question,
+                "answer": s.answer,
+                "abstained": s.abstained,
+                "replaces": s.replaces,
+                "citations": [_citation_dict(c) for c in s.citations],
             }
-            for c in ans.citations
+            for s in ans.steps
         ],
         "hits": [
             {
@@ -200,44 +380,33 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
     }
 
 
-def _config(config: QAConfig | None, mode: str, top_k: int) -> QAConfig:
-    cfg = config or QAConfig()
-    if config is None or (mode, top_k) != ("hybrid", 5):
-        cfg = replace(cfg, mode=mode, top_k=top_k)
-    if cfg.top_k < 1:
-        raise ConfigError(f"top_k must be at least 1, got {cfg.top_k}")
+def _citation_dict(c: object) -> dict[str, object]:
+    from kgqa.types import Citation
+
+    assert isinstance(c, Citation)
+    return {
+        "number": c.number,
+        "title": c.title,
+        "doc_id": c.doc_id,
+        "chunk_id": c.chunk_id,
+        "start": c.start,
+        "end": c.end,
+        "quote": c.quote,
+        "supported": c.supported,
+    }
+
+
+def check_config(cfg: QAConfig) -> QAConfig:
+    """``cfg`` if its settings are usable, else :class:`ConfigError` naming the bad one."""
+    for name in ("top_k", "hop_top_k", "max_new_tokens"):
+        value = getattr(cfg, name)
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"QAConfig.{name} must be at least 1, got {value!r}")
+    if not isinstance(cfg.max_hops, int) or cfg.max_hops < 0:
+        raise ConfigError(f"QAConfig.max_hops must be 0 or more, got {cfg.max_hops!r}")
     return cfg
 
 
-def _check_question(question: str) -> None:
+def check_question(question: str) -> None:
     if not isinstance(question, str) or not question.strip():
         raise ConfigError(f"the question must be a non-empty string, got {question!r}")
-
-
-def _documents(kb: KnowledgeBase) -> Callable[[str], str]:
-    """``doc_id -> document text``, each document read once."""
-    cache: dict[str, str] = {}
-
-    def text(doc_id: str) -> str:
-        if doc_id not in cache:
-            cache[doc_id] = kb.document(doc_id).text
-        return cache[doc_id]
-
-    return text
-
-
-def _timings(t0: float, t1: float, t2: float) -> dict[str, float]:
-    return {"retrieve_s": t1 - t0, "generate_s": t2 - t1, "total_s": time.perf_counter() - t0}
-
-
-def _abstain(
-    question: str, hits: Sequence[Hit], *, retrieve_s: float, generate_s: float, t0: float | None
-) -> Answer:
-    total = time.perf_counter() - t0 if t0 is not None else retrieve_s + generate_s
-    return Answer(
-        question=question,
-        text=ABSTAIN_TEXT,
-        hits=tuple(hits),
-        abstained=True,
-        timings={"retrieve_s": retrieve_s, "generate_s": generate_s, "total_s": total},
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,17 @@ def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> S
     linker = EntityLinker.build(graph.entity_ids, aliases, graph.entity_df, normalize)
     retriever = HybridRetriever(keys, vectors, bm25, graph, linker, config or RetrievalConfig())
     return SearchContext(store.generation, retriever, names)
+
+
+def known_name(kb: KnowledgeBase) -> Callable[[str], bool]:
+    """``is_name(text)``: whether ``text`` is an alias of an entity of ``kb``'s graph."""
+    aliases = context(kb).retriever.linker.alias_index
+
+    def is_name(text: str) -> bool:
+        key = normalize(text)
+        return bool(key) and key in aliases
+
+    return is_name
 
 
 def question_surfaces(kb: KnowledgeBase, question: str) -> list[str]:

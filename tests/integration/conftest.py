@@ -31,3 +31,11 @@ def neo4j_settings(neo4j_server):
 
     uri, user, password = neo4j_server
     return Neo4jSettings(uri=uri, user=user, password=password)
+
+
+@pytest.fixture(scope="session")
+def real_generator():
+    """The default generator (Qwen2.5-Coder-0.5B-Instruct), loaded once per session."""
+    from llm.transformers_backend import TransformersGenerator
+
+    return TransformersGenerator().load()

@@ -1,0 +1,224 @@
+"""Comparison questions answered by comparing values, not by asking the reader to.
+
+"Which team has more people, the Firmware team or the Platform team?" asks
+for two facts and a comparison. A small reader finds facts well and compares
+them badly, so the comparison is done here: each option gets its own value
+question ("How many people does the Firmware team have?"), answered hop by
+hop, and the values are parsed and compared::
+
+    >>> q = "Who joined Stratwell first, Adaeze Nwosu or Keiko Tanaka?"
+    >>> plan = plan_comparison(nlp, q)                                   # doctest: +SKIP
+    >>> plan.options, plan.questions, plan.kind, plan.pick               # doctest: +SKIP
+    (('Adaeze Nwosu', 'Keiko Tanaka'),
+     ('When did Adaeze Nwosu join Stratwell?', 'When did Keiko Tanaka join Stratwell?'),
+     'date', 'min')
+
+Recognised: "Which/Who ... more/fewer N ...", "... larger/longer/higher ...",
+"... first/earlier/later/last/before/after ...", "... older/younger ..." with two
+options at the end ("A or B"). Anything else (and any value that cannot be
+parsed) is left to the reader as one question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Token
+
+ValueKind = Literal["number", "date"]
+_MORE = frozenset({"more", "most", "larger", "largest", "bigger", "biggest", "higher",
+                   "highest", "longer", "longest", "taller", "tallest", "greater", "greatest"})
+_LESS = frozenset({"fewer", "fewest", "less", "least", "smaller", "smallest", "lower", "lowest",
+                   "shorter", "shortest"})
+_EARLY = frozenset({"first", "earlier", "earliest", "before", "sooner", "older", "oldest"})
+_LATE = frozenset({"later", "latest", "last", "after", "younger", "youngest", "newer", "newest",
+                   "recently"})
+_AGE = frozenset({"older", "oldest", "younger", "youngest"})
+_SIZE_ADJ = {"larger": "large", "largest": "large", "bigger": "big", "biggest": "big",
+             "higher": "high", "highest": "high", "longer": "long", "longest": "long",
+             "taller": "tall", "tallest": "tall", "greater": "great", "greatest": "great",
+             "smaller": "small", "smallest": "small", "lower": "low", "lowest": "low",
+             "shorter": "short", "shortest": "short"}
+_DO_FORM = {"VBD": "did", "VBZ": "does", "VBP": "do", "VB": "do"}
+_BE = frozenset({"is", "are", "was", "were"})
+
+
+@dataclass(frozen=True)
+class ComparisonPlan:
+    """Two options, the value question for each, and which value wins."""
+
+    options: tuple[str, str]
+    questions: tuple[str, str]
+    kind: ValueKind
+    pick: Literal["max", "min"]
+
+
+def split_options(question: str) -> tuple[str, str, str] | None:
+    """``(stem, A, B)`` for a question ending in "..., A or B?", else ``None``.
+
+    >>> split_options("Which team has more people, the Firmware team or the Platform team?")
+    ('Which team has more people', 'the Firmware team', 'the Platform team')
+    """
+    q = question.strip().rstrip("?").strip()
+    m = re.search(r"^(?P<stem>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q)
+    if m is None:
+        return None
+    stem, a, b = m.group("stem").strip(), m.group("a").strip(), m.group("b").strip()
+    if not stem or not a or not b or len(a.split()) > 8 or len(b.split()) > 8:
+        return None
+    return stem, a, b
+
+
+def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
+    """The plan for a comparison question (see the module docstring), else ``None``."""
+    parts = split_options(question)
+    if parts is None:
+        return None
+    stem, a, b = parts
+    doc = nlp(stem)
+    tokens = list(doc)
+    if len(tokens) < 3 or tokens[0].lower_ not in ("which", "who", "what"):
+        return None
+    j = 1
+    while j < len(tokens) and tokens[j].tag_ in ("NN", "NNS", "JJ", "NNP", "NNPS"):
+        j += 1  # "Which team", "Which product", "Who"
+    if j >= len(tokens):
+        return None
+    words = [t.lower_ for t in tokens]
+    for i, w in enumerate(words):
+        if w in _MORE | _LESS and i + 1 < len(tokens) and tokens[i + 1].tag_ in ("NN", "NNS") \
+                and w in ("more", "most", "fewer", "fewest", "less", "least"):
+            qs = tuple(_how_many(tokens, j, i, opt) for opt in (a, b))
+            if None in qs:
+                return None
+            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min")  # type: ignore[arg-type]
+        if w in _SIZE_ADJ and tokens[j].lower_ in _BE:
+            adj = _SIZE_ADJ[w]
+            qs = tuple(f"How {adj} {tokens[j].lower_} {_lower_the(opt)}?" for opt in (a, b))
+            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min")  # type: ignore[arg-type]
+        if w in _EARLY | _LATE:
+            pick: Literal["max", "min"] = "min" if w in _EARLY else "max"
+            if w in _AGE:
+                qs = tuple(f"When was {_lower_the(opt)} born?" for opt in (a, b))
+                return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
+            qs2 = tuple(_when(tokens, j, i, opt) for opt in (a, b))
+            if None in qs2:
+                return None
+            return ComparisonPlan((a, b), qs2, "date", pick)  # type: ignore[arg-type]
+    return None
+
+
+def _how_many(tokens: list[Token], verb_at: int, more_at: int, option: str) -> str | None:
+    """ "Which customer bought more devices from X" -> "How many devices did A buy from X?" """
+    verb = tokens[verb_at]
+    if not verb.tag_.startswith("V") or more_at <= verb_at:
+        return None
+    noun = tokens[more_at + 1]
+    rest = " ".join(t.text for t in tokens[more_at + 2 :])
+    if verb.lower_ in _BE:
+        return _tidy(f"How many {noun.text} {verb.lower_} {_lower_the(option)} {rest}?")
+    do = _DO_FORM.get(verb.tag_, "did")
+    return _tidy(f"How many {noun.text} {do} {_lower_the(option)} {verb.lemma_ or verb.text} "
+                 f"{rest}?")
+
+
+def _when(tokens: list[Token], verb_at: int, cmp_at: int, option: str) -> str | None:
+    """ "Which product went on sale earlier" -> "When did A go on sale?" """
+    verb = tokens[verb_at]
+    if not (verb.tag_.startswith("V") or verb.lower_ in _BE):
+        return None
+    rest = " ".join(t.text for k, t in enumerate(tokens) if k > verb_at and k != cmp_at)
+    if verb.lower_ in _BE:  # "Which band was formed first" -> "When was A formed?"
+        return _tidy(f"When {verb.lower_} {_lower_the(option)} {rest}?")
+    do = _DO_FORM.get(verb.tag_, "did")
+    return _tidy(f"When {do} {_lower_the(option)} {verb.lemma_ or verb.text} {rest}?")
+
+
+def _lower_the(option: str) -> str:
+    return "the" + option[3:] if option.startswith("The ") and len(option.split()) > 1 and \
+        option.split()[1][:1].islower() else option
+
+
+def _tidy(text: str) -> str:
+    text = " ".join(text.split())
+    return re.sub(r"\s+([?,.;:!])", r"\1", text)
+
+
+# -- values ----------------------------------------------------------------------
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+                 "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+                 "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+                 "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+                 "dozen": 12}
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"], start=1)}
+
+
+def parse_number(text: str) -> float | None:
+    """The first number ``text`` states: digits ("2,400", "1.4") or words ("eleven").
+
+    >>> parse_number("about 340 staff"), parse_number("eleven hours"), parse_number("2.5 million")
+    (340.0, 11.0, 2500000.0)
+    """
+    low = text.lower()
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", low)
+    value: float | None = None
+    end = 0
+    if m is not None:
+        try:
+            value = float(m.group(0).replace(",", ""))
+        except ValueError:
+            value = None
+        end = m.end()
+    else:
+        for w in re.findall(r"[a-z]+", low):
+            if w in _NUMBER_WORDS:
+                value = float(_NUMBER_WORDS[w])
+                end = low.index(w) + len(w)
+                break
+    if value is None:
+        return None
+    scale = re.match(r"\s*(thousand|million|billion|trillion)\b", low[end:])
+    return value * _SCALE[scale.group(1)] if scale else value
+
+
+def parse_date(text: str) -> tuple[int, int, int] | None:
+    """``(year, month, day)`` of the date ``text`` states (0 for what it leaves out).
+
+    >>> parse_date("September 2016"), parse_date("9 February 2020"), parse_date("in 2013")
+    ((2016, 9, 0), (2020, 2, 9), (2013, 0, 0))
+    """
+    low = text.lower()
+    year = re.search(r"\b(\d{3,4})\b", low)
+    if year is None:
+        return None
+    month = next((n for name, n in _MONTHS.items() if re.search(rf"\b{name[:3]}\w*", low)), 0)
+    day_m = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", low.replace(year.group(1), " "))
+    day = int(day_m.group(1)) if day_m and month and 1 <= int(day_m.group(1)) <= 31 else 0
+    return int(year.group(1)), month, day
+
+
+def decide(plan: ComparisonPlan, values: tuple[str, str]) -> int | None:
+    """Index (0 or 1) of the option that wins, or ``None`` when the values do not decide."""
+    parsed: list[float | tuple[int, int, int] | None]
+    if plan.kind == "number":
+        parsed = [parse_number(v) for v in values]
+    else:
+        parsed = [parse_date(v) for v in values]
+    a, b = parsed
+    if a is None or b is None or a == b:
+        return None
+    if plan.kind == "date":
+        assert isinstance(a, tuple) and isinstance(b, tuple)
+        # compare only as finely as both dates are known
+        if (a[1] == 0 or b[1] == 0) and a[0] == b[0]:
+            return None
+    first_wins = a > b if plan.pick == "max" else a < b  # type: ignore[operator]
+    return 0 if first_wins else 1
