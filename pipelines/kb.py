@@ -81,6 +81,9 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._generator: Generator | None = None
         self.last_stage_times: StageTimes | None = None
+        #: Question analysis for :meth:`ask`; ``None`` means the extractor's parser
+        #: (:meth:`question_shape`) when it lends one, else every question in one hop.
+        self.analyser: Callable[[str], QuestionShape] | None = None
 
     # -- opening -----------------------------------------------------------
     @classmethod
@@ -308,7 +311,8 @@ class KnowledgeBase:
             retrieve=retrieve,
             generator=generator or self.generator,
             document_text=lambda doc_id: self.document(doc_id).text,
-            analyse=self.question_shape if isinstance(self.extractor, ParsesText) else None,
+            analyse=self.analyser or (
+                self.question_shape if isinstance(self.extractor, ParsesText) else None),
             entity_label=self.entity_label,
             config=cfg,
             stream_to=stream_to,

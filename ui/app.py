@@ -202,6 +202,8 @@ def show_answer(kb: KnowledgeBase, job: ui.Job) -> None:
         st.markdown("**Evidence**")
         for cite in ans.citations:
             ui.citation_card(kb, cite, ans.hits)
+    if ans.steps:
+        ui.steps_view(kb, ans)
     if ans.hits:
         with st.expander(f"All retrieved passages ({len(ans.hits)})"):
             for hit in ans.hits:

@@ -324,6 +324,28 @@ def citation_card(kb: KnowledgeBase, cite: Citation, hits: Sequence[Hit]) -> Non
             st.markdown(highlighted(text, start, end), unsafe_allow_html=True)
 
 
+def steps_view(kb: KnowledgeBase, ans: Answer) -> None:
+    """ "How this was answered": each hop's question and answer, its evidence span marked."""
+    st.markdown("**How this was answered**")
+    for n, step in enumerate(ans.steps, start=1):
+        with st.container(border=True):
+            shown = "no passage says" if step.abstained else md_escape(step.answer)
+            st.markdown(f"**{n}.** {md_escape(step.question)} → **{shown}**")
+            if step.replaces:
+                st.caption(f"stands for “{md_escape(step.replaces)}” in the question")
+            for cite in step.citations[:1]:
+                hit = next((h for h in step.hits if h.chunk.id == cite.chunk_id), None)
+                st.caption(f"{md_escape(cite.title or cite.doc_id)} · {cite.doc_id}")
+                if hit is not None:
+                    c = hit.chunk
+                    text, start, end, _ = window(c.text, cite.start - c.start,
+                                                 cite.end - c.start, MAX_SHOWN_CHARS)
+                    st.markdown(highlighted(text, start, end), unsafe_allow_html=True)
+                else:
+                    st.markdown(highlighted(cite.quote, 0, len(cite.quote)),
+                                unsafe_allow_html=True)
+
+
 def hit_row(hit: Hit) -> str:
     """Markdown for one retrieved passage: rank, title, scores, graph paths."""
     signals = ", ".join(f"{k} {v:.3g}" for k, v in hit.scores.items())

@@ -126,6 +126,36 @@ def test_ask_shows_the_answer_and_citation_cards(app, fake_kb):
     assert any(e.label.startswith("All retrieved passages") for e in app.expander)
 
 
+def test_a_multi_hop_answer_shows_how_it_was_answered(app, fake_kb):
+    from pipelines.question_shape import Bridge, QuestionShape
+
+    with_documents(fake_kb)
+    q = "In which city does the designer of the Driftline Buoy work?"
+    phrase = "the designer of the Driftline Buoy"
+    start = q.index(phrase)
+    bridge = Bridge("Who is the designer of the Driftline Buoy?", phrase, start,
+                    start + len(phrase), "person", q)
+    fake_kb.analyser = lambda text: (QuestionShape(text, "bridge", "place", bridge) if text == q
+                                     else QuestionShape(text, "single", "place"))
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"].rsplit("Question:", 1)[1]
+        return "Henrik Dahl" if "designer" in asked else "Edinburgh"
+
+    fake_kb.generator = StreamCounter(reply)
+    app.run()
+    ask(app, q)
+    markdown = texts(app.markdown)
+    assert "#### Edinburgh" in markdown
+    assert "**How this was answered**" in markdown
+    assert "**1.** Who is the designer of the Driftline Buoy? → **Henrik Dahl**" in markdown
+    assert "**2.** In which city does Henrik Dahl work? → **Edinburgh**" in markdown
+    assert any("stands for" in c and "the designer of the Driftline Buoy" in c
+               for c in texts(app.caption))
+    marked = [m for m in markdown if "<mark>" in m and "Henrik Dahl" in m]
+    assert len(marked) >= 2  # each hop's evidence, its span marked
+
+
 def test_a_question_before_any_ingest_says_to_add_documents(app, fake_kb):
     app.run()
     assert any("no documents yet" in i for i in texts(app.info))
