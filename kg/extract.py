@@ -17,6 +17,14 @@ Relations are found per sentence:
   ("Acme was founded by Maria" -> (Maria, "found", Acme)).
 * ``"co_occurs"`` for every other pair of entities of the sentence.
 
+The pipeline reads each chunk as normalised for matching
+(:func:`kgqa.text.normalize_text`: soft hyphens and zero-width characters
+removed, ligatures and no-break spaces folded, curly quotes straight, doubled
+spaces and wrapped lines joined), with runs of two or more all-capital words
+("LUMEN LABS") in title case, which spaCy's models tag far better. An entity's
+``surface`` is its normalised text ("Yasmin Oduya" for "Ya\u00adsmin
+Odu\u00adya"); its offsets point at the original characters of the document.
+
 spaCy is imported only when a model is loaded, never at import time.
 """
 
@@ -29,14 +37,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import regex
+
 from kgqa.errors import ConfigError, ModelError
+from kgqa.text import NormalizedText, has_spaceless, normalize_text
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
     from spacy.tokens import Doc, Span, Token
 
-__all__ = ["CO_OCCURS", "KEPT_LABELS", "MAX_COOCCURRING", "EntityExtractor", "SpacyExtractor"]
+__all__ = [
+    "CO_OCCURS",
+    "KEPT_LABELS",
+    "MAX_COOCCURRING",
+    "NAME_LABEL",
+    "EntityExtractor",
+    "SpacyExtractor",
+]
 
 #: Entity labels kept. Numeric and time labels (DATE, CARDINAL, MONEY, ...) are
 #: dropped: "2019" or "two" would become hub nodes linking unrelated passages.
@@ -44,6 +62,8 @@ KEPT_LABELS = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC"}) | frozen
     {"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
 CO_OCCURS = "co_occurs"
+#: spaCy language codes of scripts written without spaces: their pipelines may tag such names.
+SPACELESS_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my", "bo", "xx"})
 #: At most this many entities of one sentence (the first ones) are paired by co-occurrence.
 MAX_COOCCURRING = 10
 
@@ -57,6 +77,17 @@ _OBJECT_DEPS = frozenset({"dobj", "attr", "dative", "oprd"})
 _VERB_TAGS = frozenset({"VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"})
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _RELATIVE_TAGS = frozenset({"WDT", "WP"})
+_PROPER_TAGS = frozenset({"NNP", "NNPS"})
+_ROLE_WORDS = frozenset(
+    {
+        "prime", "minister", "deputy", "vice", "president", "general", "secretary",
+        "director", "chief", "executive", "officer", "chairman", "chairwoman", "chair",
+        "senior", "junior", "head", "governor", "senator", "mayor", "king", "queen",
+        "prince", "princess", "lord", "lady", "saint", "sir", "attorney", "justice",
+    }
+)  # fmt: skip
+#: Label of a proper-noun name the NER did not tag (see ``_unlabelled_names``).
+NAME_LABEL = "NAME"
 
 
 @runtime_checkable
@@ -130,11 +161,14 @@ class SpacyExtractor:
         :meth:`extract`; questions need no relations.
         """
         nlp = self.load()
-        doc = nlp(text, disable=[p for p in nlp.pipe_names if p != "ner"])
+        norm = normalize_text(text).text
+        doc = nlp(unshout(norm), disable=[p for p in nlp.pipe_names if p != "ner"])
         out = []
+        spaceless_ok = nlp.lang in SPACELESS_LANGUAGES
         for ent in doc.ents:
-            if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
-                out.append(span.text)
+            span = _trim(ent) if ent.label_ in KEPT_LABELS else None
+            if span is not None and (spaceless_ok or not has_spaceless(span.text)):
+                out.append(norm[span.start_char : span.end_char])
         return out
 
     def spawn_args(self) -> tuple[str, int]:
@@ -144,6 +178,13 @@ class SpacyExtractor:
     @property
     def loaded(self) -> bool:
         return self._nlp is not None
+
+    @property
+    def language(self) -> str | None:
+        """The pipeline's language code from its ``meta.json`` ("en"); None: multi-language."""
+        meta = self._nlp.meta if self._nlp is not None else _read_meta(self.model)
+        lang = (meta or {}).get("lang")
+        return lang if isinstance(lang, str) and lang != "xx" else None
 
     @property
     def name(self) -> str:
@@ -185,14 +226,33 @@ class SpacyExtractor:
         if not chunks:
             return []
         nlp = self.load()
-        texts = [c.text for c in chunks]
+        normalized = [normalize_text(c.text) for c in chunks]
         docs = nlp.pipe(
-            texts, batch_size=self.batch_size, n_process=self.n_process, disable=self._skip
+            (unshout(n.text) for n in normalized),
+            batch_size=self.batch_size,
+            n_process=self.n_process,
+            disable=self._skip,
         )
+        spaceless_ok = nlp.lang in SPACELESS_LANGUAGES
         return [
-            extract_from_doc(chunk, doc, self._lemmatize)
-            for chunk, doc in zip(chunks, docs, strict=True)
+            extract_from_doc(chunk, doc, self._lemmatize, norm, spaceless_ok)
+            for chunk, doc, norm in zip(chunks, docs, normalized, strict=True)
         ]
+
+
+_SHOUTED = regex.compile(r"\b[A-Z][A-Z'&-]*[A-Z](?:[ \t]+[A-Z][A-Z'&-]*[A-Z])+\b")
+
+
+def unshout(text: str) -> str:
+    """``text`` with every run of two or more all-capital words in title case.
+
+    The length never changes, so offsets stay valid. A lone capitalised word
+    (an acronym such as "NASA") is left as it is.
+
+    >>> unshout("The founder of LUMEN LABS met NASA staff.")
+    'The founder of Lumen Labs met NASA staff.'
+    """
+    return _SHOUTED.sub(lambda m: m.group().title(), text)
 
 
 _VERB_MORPH = {  # what the attribute ruler sets for each verb tag; the lemmatizer reads it
@@ -284,34 +344,54 @@ def _load_pipeline(model: str) -> Language:
 
 
 def extract_from_doc(
-    chunk: Chunk, doc: Doc, lemmatize: Callable[[Token], str] | None = None
+    chunk: Chunk,
+    doc: Doc,
+    lemmatize: Callable[[Token], str] | None = None,
+    normalized: NormalizedText | None = None,
+    spaceless_ok: bool = True,
 ) -> Extraction:
     """Entities and relations of one parsed chunk, with document offsets.
 
     ``lemmatize`` gives a verb's lemma where the pipeline left ``lemma_`` unset
     (its lemmatizer was skipped); without it ``lemma_`` or the lowercase form is used.
+    ``normalized`` is the chunk text as the pipeline read it (see the module
+    docstring), whose offsets are mapped back to the chunk's; None: the chunk's
+    own text was parsed. Without ``spaceless_ok`` (a pipeline for a language
+    written with spaces, such as English), an entity holding Chinese, Japanese,
+    Thai... characters is dropped: such a pipeline cannot tell where those names
+    end and tags whole clauses.
     """
     offset = chunk.start
+    norm = normalized or NormalizedText(chunk.text, len(chunk.text))
+
+    def place(a: int, b: int) -> tuple[int, int]:
+        s, e = norm.span(a, b)
+        return s + offset, e + offset
+
     sents = list(doc.sents)
     entities: list[ExtractedEntity] = []
     token_entity: dict[int, int] = {}  # token index -> index into entities
     by_sentence: list[list[int]] = [[] for _ in sents]
-    si = 0
+    found: list[tuple[Span, str]] = []
     for ent in doc.ents:
-        if ent.label_ not in KEPT_LABELS:
-            continue
-        span = _trim(ent)
-        if span is None:
-            continue
+        if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
+            found.append((span, ent.label_))
+    found += [(span, NAME_LABEL) for span in _unlabelled_names(doc)]
+    if not spaceless_ok:
+        found = [(span, label) for span, label in found if not has_spaceless(span.text)]
+    found.sort(key=lambda f: f[0].start)
+    si = 0
+    for span, label in found:
         while si < len(sents) - 1 and span.start >= sents[si].end:
             si += 1
         index = len(entities)
+        start, end = place(span.start_char, span.end_char)
         entities.append(
             ExtractedEntity(
-                surface=span.text,
-                label=ent.label_,
-                start=span.start_char + offset,
-                end=span.end_char + offset,
+                surface=norm.text[span.start_char : span.end_char],
+                label=label,
+                start=start,
+                end=end,
                 sentence=si,
             )
         )
@@ -324,13 +404,48 @@ def extract_from_doc(
         if len(members) < 2:
             continue
         sent = sents[si]
-        start, end = sent.start_char + offset, sent.end_char + offset
+        start, end = place(sent.start_char, sent.end_char)
         linked: set[frozenset[str]] = set()
         for s, o, label in _svo_triples(sent, token_entity, entities, lemmatize):
             relations.append(ExtractedRelation(s, o, label, start, end))
             linked.add(frozenset((_key(entities[s]), _key(entities[o]))))
         relations.extend(_co_occurrences(members, entities, linked, start, end))
     return Extraction(chunk_id=chunk.id, entities=tuple(entities), relations=tuple(relations))
+
+
+def _unlabelled_names(doc: Doc) -> list[Span]:
+    """Runs of 2 to 6 capitalised proper nouns that the NER left out entirely.
+
+    spaCy's small models miss many names of small companies and places
+    ("Harrowgate Salvage bought two tugboats"); the tagger still calls each
+    word a proper noun (NNP). An all-capital word (an acronym) does not count,
+    and a run that touches any entity the NER found, of any label, is left alone,
+    as is a run of role words only ("Prime Minister", "Vice President").
+    """
+    taken = {t for ent in doc.ents for t in range(ent.start, ent.end)}
+    spans: list[Span] = []
+    run: list[int] = []
+    for tok in (*doc, None):
+        if (
+            tok is not None
+            and tok.tag_ in _PROPER_TAGS
+            and tok.i not in taken
+            and tok.text[:1].isupper()
+            and not tok.text.isupper()
+        ):
+            if run and (tok.i != run[-1] + 1 or tok.is_sent_start):
+                run = []
+            run.append(tok.i)
+            continue
+        if (
+            2 <= len(run) <= 6
+            and run[0] - 1 not in taken
+            and run[-1] + 1 not in taken
+            and not all(doc[i].lower_ in _ROLE_WORDS for i in run)
+        ):
+            spans.append(doc[run[0] : run[-1] + 1])
+        run = []
+    return spans
 
 
 def _key(entity: ExtractedEntity) -> str:
