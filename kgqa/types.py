@@ -155,7 +155,11 @@ class IngestProblem:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one ingest call did."""
+    """What one ingest call did.
+
+    ``notices``: things the user should know once, in plain words (for example
+    that the base's models read English only and some documents are not).
+    """
 
     documents_added: int = 0
     documents_updated: int = 0
@@ -166,6 +170,7 @@ class IngestReport:
     mentions_added: int = 0
     problems: tuple[IngestProblem, ...] = ()
     seconds: float = 0.0
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

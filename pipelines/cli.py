@@ -133,6 +133,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         stats = kb.stats()
     for problem in report.problems:
         print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
+    for notice in report.notices:
+        print(f"note: {notice}", file=sys.stderr)
     if args.json:
         out = {k: v for k, v in vars(report).items() if k != "problems"}
         out["problems"] = [vars(p) for p in report.problems]
