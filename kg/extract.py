@@ -22,8 +22,9 @@ The pipeline reads each chunk as normalised for matching
 removed, ligatures and no-break spaces folded, curly quotes straight, doubled
 spaces and wrapped lines joined), with runs of two or more all-capital words
 ("LUMEN LABS") in title case, which spaCy's models tag far better. An entity's
-``surface`` is its normalised text ("Yasmin Oduya" for "Ya\u00adsmin
-Odu\u00adya"); its offsets point at the original characters of the document.
+offsets point at the original characters of the document, and its ``surface``
+is that text as a reader sees it (:func:`kgqa.text.visible`: "Yasmin Oduya" for
+"Ya\u00adsmin Odu\u00adya", "O\u2019Connor & Sons" with its own apostrophe).
 
 spaCy is imported only when a model is loaded, never at import time.
 """
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import regex
 
 from kgqa.errors import ConfigError, ModelError
-from kgqa.text import NormalizedText, has_spaceless, normalize_text
+from kgqa.text import NormalizedText, has_spaceless, normalize_text, visible
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -388,7 +389,7 @@ def extract_from_doc(
         start, end = place(span.start_char, span.end_char)
         entities.append(
             ExtractedEntity(
-                surface=norm.text[span.start_char : span.end_char],
+                surface=visible(chunk.text[start - offset : end - offset]),
                 label=label,
                 start=start,
                 end=end,
@@ -416,35 +417,40 @@ def extract_from_doc(
 def _unlabelled_names(doc: Doc) -> list[Span]:
     """Runs of 2 to 6 capitalised proper nouns that the NER left out entirely.
 
-    spaCy's small models miss many names of small companies and places
-    ("Harrowgate Salvage bought two tugboats"); the tagger still calls each
-    word a proper noun (NNP). An all-capital word (an acronym) does not count,
-    and a run that touches any entity the NER found, of any label, is left alone,
-    as is a run of role words only ("Prime Minister", "Vice President").
+    spaCy's small models miss many names of small companies, products and
+    places ("Harrowgate Salvage bought two tugboats"); the tagger still calls
+    each word a proper noun (NNP; a capitalised plural such as "Stations" may
+    end one). A run of all-capital words only (acronyms) does not count, nor a
+    run that touches any entity the NER found, of any label, nor a run of role
+    words only ("Prime Minister", "Vice President").
     """
     taken = {t for ent in doc.ents for t in range(ent.start, ent.end)}
     spans: list[Span] = []
-    run: list[int] = []
-    for tok in (*doc, None):
-        if (
-            tok is not None
-            and tok.tag_ in _PROPER_TAGS
-            and tok.i not in taken
-            and tok.text[:1].isupper()
-            and not tok.text.isupper()
-        ):
-            if run and (tok.i != run[-1] + 1 or tok.is_sent_start):
-                run = []
-            run.append(tok.i)
-            continue
+    run: list[Token] = []
+
+    def flush() -> None:
         if (
             2 <= len(run) <= 6
-            and run[0] - 1 not in taken
-            and run[-1] + 1 not in taken
-            and not all(doc[i].lower_ in _ROLE_WORDS for i in run)
+            and run[0].i - 1 not in taken
+            and run[-1].i + 1 not in taken
+            and not all(t.text.isupper() for t in run)
+            and not all(t.lower_ in _ROLE_WORDS for t in run)
         ):
-            spans.append(doc[run[0] : run[-1] + 1])
-        run = []
+            spans.append(doc[run[0].i : run[-1].i + 1])
+        run.clear()
+
+    for tok in doc:
+        if tok.is_sent_start:
+            flush()
+        if (
+            tok.i not in taken
+            and tok.text[:1].isupper()
+            and (tok.tag_ in _PROPER_TAGS or (run and tok.tag_ == "NNS"))
+        ):
+            run.append(tok)
+        else:
+            flush()
+    flush()
     return spans
 
 

@@ -17,6 +17,8 @@ that *matching* needs (entity extraction, entity keys, search) and the forms tha
       >>> n.span(0, 6)            # "Yasmin" in the original text
       (0, 7)
 
+* :func:`visible` is how a name is shown: invisible characters removed, white
+  space collapsed, everything else as written.
 * :func:`fold` is the key two texts are compared by: the same, case-folded, and
   every run of white space one space.
 * :func:`is_spaceless` / :data:`SPACELESS_RUN`: scripts written without spaces
@@ -42,6 +44,7 @@ __all__ = [
     "is_spaceless",
     "normalize_text",
     "printable",
+    "visible",
 ]
 
 # --------------------------------------------------------------------------- scripts
@@ -210,6 +213,18 @@ def _other(text: str, a: int, b: int, emit: Callable[[str, int, bool], None]) ->
         else:
             piece = _QUOTES.get(ch) or unicodedata.normalize("NFKC", ch).translate(_QUOTE_TABLE)
         emit(piece, a + i, piece == ch)
+
+
+def visible(text: str) -> str:
+    """``text`` as a reader sees it: invisible characters removed, white space runs one space.
+
+    Unlike :func:`fold`, letter case, quotes and compatibility forms are kept as
+    written: this is how a name found in a document is shown.
+
+    >>> visible("Ya\u00adsmin\n Odu\u00adya")
+    'Yasmin Oduya'
+    """
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def fold(text: str) -> str:
