@@ -220,7 +220,7 @@ def _spans(
     def within(s: int, e: int) -> list[tuple[int, int]]:
         return tokens[bisect.bisect_left(starts, s) : bisect.bisect_left(starts, e)]
 
-    units = [(s, e, len(within(s, e))) for s, e in _sentence_spans(text, start, end, _ENDS)]
+    units = [(s, e, len(within(s, e))) for s, e in _sentence_spans(text, start, end, ENDS)]
     units = _split_long(text, units, limit, within, soft=True)
     spans = _pack(units, limit, config.overlap_sentences)
     if counter.window is None:
@@ -258,7 +258,7 @@ ABBREVIATIONS = frozenset(
 
 
 _CLOSERS = "[\\p{Pe}\\p{Pf}\"'\u201d\u2019)\\]]*"
-_ENDS = regex.compile(
+ENDS = regex.compile(
     rf"[.!?]+{_CLOSERS}(?=\s|{_SPACELESS})|[\p{{Sentence_Terminal}}--[.!?]]+{_CLOSERS}",
     flags=regex.V1,
 )
