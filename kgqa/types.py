@@ -67,7 +67,7 @@ class ExtractedEntity:
     ``start``/``end`` are offsets in the document text (not the chunk).
     """
 
-    surface: str  # the text as written
+    surface: str  # the text as written, invisible characters removed (kgqa.text.visible)
     label: str  # spaCy label, e.g. PERSON, ORG, GPE
     start: int
     end: int
@@ -112,7 +112,12 @@ class Entity:
 
 @dataclass(frozen=True)
 class Mention:
-    """An entity mentioned in a chunk, at ``[start, end)`` of the document."""
+    """An entity mentioned in a chunk, at ``[start, end)`` of the document.
+
+    ``surface`` is that span as a reader sees it: the document's own characters
+    with invisible ones (soft hyphens, zero-width spaces) removed and white
+    space collapsed, so ``document.text[start:end]`` may hold more.
+    """
 
     entity_id: str
     chunk_id: str
