@@ -38,8 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import regex
-
+from kg.proper_nouns import NAME_LABEL, unlabelled_names, unshout
 from kgqa.errors import ConfigError, ModelError
 from kgqa.text import NormalizedText, has_spaceless, normalize_text, visible
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
@@ -78,17 +77,6 @@ _OBJECT_DEPS = frozenset({"dobj", "attr", "dative", "oprd"})
 _VERB_TAGS = frozenset({"VB", "VBD", "VBG", "VBN", "VBP", "VBZ", "MD"})
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _RELATIVE_TAGS = frozenset({"WDT", "WP"})
-_PROPER_TAGS = frozenset({"NNP", "NNPS"})
-_ROLE_WORDS = frozenset(
-    {
-        "prime", "minister", "deputy", "vice", "president", "general", "secretary",
-        "director", "chief", "executive", "officer", "chairman", "chairwoman", "chair",
-        "senior", "junior", "head", "governor", "senator", "mayor", "king", "queen",
-        "prince", "princess", "lord", "lady", "saint", "sir", "attorney", "justice",
-    }
-)  # fmt: skip
-#: Label of a proper-noun name the NER did not tag (see ``_unlabelled_names``).
-NAME_LABEL = "NAME"
 
 
 @runtime_checkable
@@ -241,21 +229,6 @@ class SpacyExtractor:
         ]
 
 
-_SHOUTED = regex.compile(r"\b[A-Z][A-Z'&-]*[A-Z](?:[ \t]+[A-Z][A-Z'&-]*[A-Z])+\b")
-
-
-def unshout(text: str) -> str:
-    """``text`` with every run of two or more all-capital words in title case.
-
-    The length never changes, so offsets stay valid. A lone capitalised word
-    (an acronym such as "NASA") is left as it is.
-
-    >>> unshout("The founder of LUMEN LABS met NASA staff.")
-    'The founder of Lumen Labs met NASA staff.'
-    """
-    return _SHOUTED.sub(lambda m: m.group().title(), text)
-
-
 _VERB_MORPH = {  # what the attribute ruler sets for each verb tag; the lemmatizer reads it
     "VB": "VerbForm=Inf",
     "VBD": "Tense=Past|VerbForm=Fin",
@@ -377,7 +350,7 @@ def extract_from_doc(
     for ent in doc.ents:
         if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
             found.append((span, ent.label_))
-    found += [(span, NAME_LABEL) for span in _unlabelled_names(doc)]
+    found += [(span, NAME_LABEL) for span in unlabelled_names(doc)]
     if not spaceless_ok:
         found = [(span, label) for span, label in found if not has_spaceless(span.text)]
     found.sort(key=lambda f: f[0].start)
@@ -412,46 +385,6 @@ def extract_from_doc(
             linked.add(frozenset((_key(entities[s]), _key(entities[o]))))
         relations.extend(_co_occurrences(members, entities, linked, start, end))
     return Extraction(chunk_id=chunk.id, entities=tuple(entities), relations=tuple(relations))
-
-
-def _unlabelled_names(doc: Doc) -> list[Span]:
-    """Runs of 2 to 6 capitalised proper nouns that the NER left out entirely.
-
-    spaCy's small models miss many names of small companies, products and
-    places ("Harrowgate Salvage bought two tugboats"); the tagger still calls
-    each word a proper noun (NNP; a capitalised plural such as "Stations" may
-    end one). A run of all-capital words only (acronyms) does not count, nor a
-    run that touches any entity the NER found, of any label, nor a run of role
-    words only ("Prime Minister", "Vice President").
-    """
-    taken = {t for ent in doc.ents for t in range(ent.start, ent.end)}
-    spans: list[Span] = []
-    run: list[Token] = []
-
-    def flush() -> None:
-        if (
-            2 <= len(run) <= 6
-            and run[0].i - 1 not in taken
-            and run[-1].i + 1 not in taken
-            and not all(t.text.isupper() for t in run)
-            and not all(t.lower_ in _ROLE_WORDS for t in run)
-        ):
-            spans.append(doc[run[0].i : run[-1].i + 1])
-        run.clear()
-
-    for tok in doc:
-        if tok.is_sent_start:
-            flush()
-        if (
-            tok.i not in taken
-            and tok.text[:1].isupper()
-            and (tok.tag_ in _PROPER_TAGS or (run and tok.tag_ == "NNS"))
-        ):
-            run.append(tok)
-        else:
-            flush()
-    flush()
-    return spans
 
 
 def _key(entity: ExtractedEntity) -> str:
