@@ -24,16 +24,18 @@ find counting as not merged.
 
     python benchmarks/entity_merging.py [--spacy] [--errors] [--json]
 
-Run it on another checkout (``PYTHONPATH=/path/to/old/kgqa python
-benchmarks/entity_merging.py``) to compare versions: a kgqa without
-``resolve_batch`` is measured resolving each document on its own, as its
-ingest did.
+The code measured is this checkout's, or the one ``PYTHONPATH`` names: to
+compare with another version, ``PYTHONPATH=/path/to/other/kgqa python
+benchmarks/entity_merging.py`` (the pairs are always this file's). A kgqa
+without ``resolve_batch`` is measured resolving each document on its own, as
+its ingest did.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -41,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+if "PYTHONPATH" not in os.environ and str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # else the code measured is the one PYTHONPATH names
 
 from kgqa.types import Chunk, Document, ExtractedEntity, Extraction  # noqa: E402
 
