@@ -53,10 +53,13 @@ def main() -> None:
     if args.limit:
         docs = docs[: args.limit]
     n = len(docs)
-    chunks = [(d.title, c) for d, rec in docs for c in chunk_document(d, ChunkerConfig(), rec)]
+    embedder = make_embedder()
+    window = embedder.token_window()  # type: ignore[attr-defined]
+    chunks = [
+        (d.title, c) for d, rec in docs for c in chunk_document(d, ChunkerConfig(), rec, window)
+    ]
     texts = [embed_text(t, c) for t, c in chunks]
 
-    embedder = make_embedder()
     extractor = SpacyExtractor()
     t = time.perf_counter()
     embedder.embed(["warm up"])  # load the model

@@ -17,6 +17,15 @@ Relations are found per sentence:
   ("Acme was founded by Maria" -> (Maria, "found", Acme)).
 * ``"co_occurs"`` for every other pair of entities of the sentence.
 
+The pipeline reads each chunk as normalised for matching
+(:func:`kgqa.text.normalize_text`: soft hyphens and zero-width characters
+removed, ligatures and no-break spaces folded, curly quotes straight, doubled
+spaces and wrapped lines joined), with runs of two or more all-capital words
+("LUMEN LABS") in title case, which spaCy's models tag far better. An entity's
+offsets point at the original characters of the document, and its ``surface``
+is that text as a reader sees it (:func:`kgqa.text.visible`: "Yasmin Oduya" for
+"Ya\u00adsmin Odu\u00adya", "O\u2019Connor & Sons" with its own apostrophe).
+
 spaCy is imported only when a model is loaded, never at import time.
 """
 
@@ -29,7 +38,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from kg.proper_nouns import NAME_LABEL, unlabelled_names, unshout
 from kgqa.errors import ConfigError, ModelError
+from kgqa.text import NormalizedText, has_spaceless, normalize_text, visible
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +51,7 @@ __all__ = [
     "CO_OCCURS",
     "KEPT_LABELS",
     "MAX_COOCCURRING",
+    "NAME_LABEL",
     "EntityExtractor",
     "ParsesText",
     "SpacyExtractor",
@@ -51,6 +63,8 @@ KEPT_LABELS = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC"}) | frozen
     {"PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
 CO_OCCURS = "co_occurs"
+#: spaCy language codes of scripts written without spaces: their pipelines may tag such names.
+SPACELESS_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my", "bo", "xx"})
 #: At most this many entities of one sentence (the first ones) are paired by co-occurrence.
 MAX_COOCCURRING = 10
 
@@ -150,11 +164,14 @@ class SpacyExtractor:
         :meth:`extract`; questions need no relations.
         """
         nlp = self.load()
-        doc = nlp(text, disable=[p for p in nlp.pipe_names if p != "ner"])
+        norm = normalize_text(text).text
+        doc = nlp(unshout(norm), disable=[p for p in nlp.pipe_names if p != "ner"])
         out = []
+        spaceless_ok = nlp.lang in SPACELESS_LANGUAGES
         for ent in doc.ents:
-            if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
-                out.append(span.text)
+            span = _trim(ent) if ent.label_ in KEPT_LABELS else None
+            if span is not None and (spaceless_ok or not has_spaceless(span.text)):
+                out.append(norm[span.start_char : span.end_char])
         return out
 
     def spawn_args(self) -> tuple[str, int]:
@@ -164,6 +181,13 @@ class SpacyExtractor:
     @property
     def loaded(self) -> bool:
         return self._nlp is not None
+
+    @property
+    def language(self) -> str | None:
+        """The pipeline's language code from its ``meta.json`` ("en"); None: multi-language."""
+        meta = self._nlp.meta if self._nlp is not None else _read_meta(self.model)
+        lang = (meta or {}).get("lang")
+        return lang if isinstance(lang, str) and lang != "xx" else None
 
     @property
     def name(self) -> str:
@@ -205,13 +229,17 @@ class SpacyExtractor:
         if not chunks:
             return []
         nlp = self.load()
-        texts = [c.text for c in chunks]
+        normalized = [normalize_text(c.text) for c in chunks]
         docs = nlp.pipe(
-            texts, batch_size=self.batch_size, n_process=self.n_process, disable=self._skip
+            (unshout(n.text) for n in normalized),
+            batch_size=self.batch_size,
+            n_process=self.n_process,
+            disable=self._skip,
         )
+        spaceless_ok = nlp.lang in SPACELESS_LANGUAGES
         return [
-            extract_from_doc(chunk, doc, self._lemmatize)
-            for chunk, doc in zip(chunks, docs, strict=True)
+            extract_from_doc(chunk, doc, self._lemmatize, norm, spaceless_ok)
+            for chunk, doc, norm in zip(chunks, docs, normalized, strict=True)
         ]
 
 
@@ -304,34 +332,54 @@ def _load_pipeline(model: str) -> Language:
 
 
 def extract_from_doc(
-    chunk: Chunk, doc: Doc, lemmatize: Callable[[Token], str] | None = None
+    chunk: Chunk,
+    doc: Doc,
+    lemmatize: Callable[[Token], str] | None = None,
+    normalized: NormalizedText | None = None,
+    spaceless_ok: bool = True,
 ) -> Extraction:
     """Entities and relations of one parsed chunk, with document offsets.
 
     ``lemmatize`` gives a verb's lemma where the pipeline left ``lemma_`` unset
     (its lemmatizer was skipped); without it ``lemma_`` or the lowercase form is used.
+    ``normalized`` is the chunk text as the pipeline read it (see the module
+    docstring), whose offsets are mapped back to the chunk's; None: the chunk's
+    own text was parsed. Without ``spaceless_ok`` (a pipeline for a language
+    written with spaces, such as English), an entity holding Chinese, Japanese,
+    Thai... characters is dropped: such a pipeline cannot tell where those names
+    end and tags whole clauses.
     """
     offset = chunk.start
+    norm = normalized or NormalizedText(chunk.text, len(chunk.text))
+
+    def place(a: int, b: int) -> tuple[int, int]:
+        s, e = norm.span(a, b)
+        return s + offset, e + offset
+
     sents = list(doc.sents)
     entities: list[ExtractedEntity] = []
     token_entity: dict[int, int] = {}  # token index -> index into entities
     by_sentence: list[list[int]] = [[] for _ in sents]
-    si = 0
+    found: list[tuple[Span, str]] = []
     for ent in doc.ents:
-        if ent.label_ not in KEPT_LABELS:
-            continue
-        span = _trim(ent)
-        if span is None:
-            continue
+        if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
+            found.append((span, ent.label_))
+    found += [(span, NAME_LABEL) for span in unlabelled_names(doc)]
+    if not spaceless_ok:
+        found = [(span, label) for span, label in found if not has_spaceless(span.text)]
+    found.sort(key=lambda f: f[0].start)
+    si = 0
+    for span, label in found:
         while si < len(sents) - 1 and span.start >= sents[si].end:
             si += 1
         index = len(entities)
+        start, end = place(span.start_char, span.end_char)
         entities.append(
             ExtractedEntity(
-                surface=span.text,
-                label=ent.label_,
-                start=span.start_char + offset,
-                end=span.end_char + offset,
+                surface=visible(chunk.text[start - offset : end - offset]),
+                label=label,
+                start=start,
+                end=end,
                 sentence=si,
             )
         )
@@ -344,7 +392,7 @@ def extract_from_doc(
         if len(members) < 2:
             continue
         sent = sents[si]
-        start, end = sent.start_char + offset, sent.end_char + offset
+        start, end = place(sent.start_char, sent.end_char)
         linked: set[frozenset[str]] = set()
         for s, o, label in _svo_triples(sent, token_entity, entities, lemmatize):
             relations.append(ExtractedRelation(s, o, label, start, end))

@@ -153,6 +153,8 @@ ITER_ALIASES = "MATCH (:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity) RETURN e.id, m
 
 ENTITY_NAMES = "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.name"
 
+ENTITY_IDS = "MATCH (e:Entity {kb: $kb}) WHERE $label IS NULL OR e.label = $label RETURN e.id"
+
 ITER_MENTION_EDGES = """
 MATCH (c:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity)
 RETURN c.key, e.id ORDER BY m.seq
@@ -174,6 +176,7 @@ SEARCH_ENTITIES = (
     """
 MATCH (e:Entity {kb: $kb})
 WHERE $text IS NULL OR toLower(e.id) CONTAINS $text OR toLower(e.name) CONTAINS $text
+   OR ($key <> '' AND e.id CONTAINS $key)
    OR EXISTS { MATCH (:Chunk)-[m:MENTIONS]->(e) WHERE toLower(m.surface) CONTAINS $text }
 WITH e ORDER BY e.mention_count DESC, e.id LIMIT $limit
 """

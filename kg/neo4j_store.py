@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg import neo4j_cypher as q
-from kg.resolve import canonical_name
+from kg.resolve import canonical_name, normalize
 from kg.store import (
     DocumentInfo,
     DocumentRecord,
@@ -51,6 +51,7 @@ from kg.store import (
     check_schema_version,
 )
 from kgqa.errors import ConfigError, StoreError
+from kgqa.text import fold
 from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
 
 if TYPE_CHECKING:
@@ -428,6 +429,9 @@ class Neo4jStore:
     def entity_names(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._stream(q.ENTITY_NAMES)}
 
+    def entity_ids(self, label: str | None = None) -> list[str]:
+        return [r[0] for r in self._stream(q.ENTITY_IDS, label=label)]
+
     def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
         for r in self._stream(q.ITER_MENTION_EDGES):
             yield r[0], r[1]
@@ -445,8 +449,14 @@ class Neo4jStore:
         return {r["id"]: _entity(r) for r in rows}
 
     def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]:
-        needle = text.strip().lower().replace("%", "").replace("_", "") if text else None
-        return [_entity(r) for r in self._rows(q.SEARCH_ENTITIES, text=needle, limit=limit)]
+        needle = fold(text) if text else ""  # CONTAINS is literal: no wildcards to escape
+        rows = self._rows(
+            q.SEARCH_ENTITIES,
+            text=needle or None,
+            key=normalize(text) if text and needle else "",
+            limit=limit,
+        )
+        return [_entity(r) for r in rows]
 
     def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
         rows = self._rows(q.MENTIONS_OF, id=entity_id, limit=limit)

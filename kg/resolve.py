@@ -1,16 +1,26 @@
 """Entity resolution: which mentions name the same entity.
 
 An entity's id is the normalised key of its name (:func:`normalize`), and that
-key is the only identity *across* documents: "Acme Corp." in one file and
-"ACME Corp" in another are one entity, "Maria" in two files are not merged
-with anyone. *Within* one document, :func:`resolve_document` also maps
+key is the first identity *across* documents: "Acme Corp." in one file and
+"ACME Corp" in another are one entity, as are "Lumen-Labs", "Lumen Labs Inc."
+and "LUMEN LABS", or "Dr. Marguerite Okonkwo" and "Marguerite  Okonkwo".
+*Within* one document, :func:`resolve_document` also maps
 
-* a lone first or last name of a PERSON to the one full name of the document
-  that starts or ends with it ("Okafor" -> "maria okafor"); with two
-  Okafors in the document it stays "okafor";
+* a lone first or last name to the one full PERSON name of the document that
+  starts or ends with it ("Okafor" -> "maria okafor"), whether spaCy called the
+  lone name a PERSON or (mistaking a surname for a company) an ORG -- an ORG
+  only when no other name of the document holds that word ("Ford" beside
+  "Henry Ford" and "Ford Motor" stays apart); with two Okafors it stays "okafor";
 * an all-caps acronym to its definition "Full Name (ACR)" in the text, else to
   the one multi-word entity of the document whose initials spell it
   ("ESA" -> "european space agency"); ambiguous or none -> its own entity.
+
+Given the base's :class:`NameIndex`, two rules also reach *across* documents:
+
+* a lone last name that the document calls a PERSON (or gives a title: "Dr.
+  Okonkwo") joins the one full PERSON name of the base that ends with it;
+* a plural name that is not a person's ("Kestrel Stations") joins its singular
+  when the document or the base has it ("Kestrel Station").
 
 Two different multi-word names are never merged. Every mention keeps its
 surface form, so aliases ("ESA", "Okafor") are preserved.
@@ -21,43 +31,53 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
+from kgqa.text import fold
 from kgqa.types import Chunk, Document, Extraction, Mention, Relation
 
-__all__ = ["Resolution", "canonical_name", "normalize", "resolve_document"]
+__all__ = [
+    "NameIndex",
+    "Resolution",
+    "canonical_name",
+    "normalize",
+    "resolve_batch",
+    "resolve_document",
+]
 
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-    }
-)
 _POSSESSIVE = re.compile(r"(?<=\w)'s?(?=\W*$)")  # "acme's", "smiths'", '"acme\'s"'
 _DOTTED_ACRONYM = re.compile(r"(?<!\w)[^\W\d_](?:\.[^\W\d_])+\.?(?!\w)")  # "u.s.", "u.s.a"
 _SPACES = re.compile(r"\s+")
-_INTERNAL = frozenset("&-")
+_INTERNAL = frozenset("&")
 _CO_OCCURS = "co_occurs"
 _INITIAL_STOPWORDS = frozenset({"of", "the", "and", "for"})
 _ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+#: Words before a name that are a title, not part of it ("Dr. Okonkwo" is "okonkwo").
+TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "professor", "sir", "dame", "rev"})
+#: Words after a company's name that give its legal form, not its name.
+LEGAL_SUFFIXES = frozenset(
+    {
+        "inc", "incorporated", "ltd", "limited", "llc", "llp", "plc", "corp", "corporation",
+        "co", "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "pty", "kk",
+        "oy", "oyj", "ab", "asa", "lp", "kg", "kgaa",
+    }
+)  # fmt: skip
 
 
 def normalize(surface: str) -> str:
-    """The key an entity is known by: case, quotes and punctuation folded.
+    """The key an entity is known by: case, quotes, punctuation, titles and legal forms folded.
+
+    Invisible characters (soft hyphens, zero-width spaces) are removed and
+    compatibility forms folded (NFKC), so text copied from a PDF or a web page
+    gives the same key as text typed by hand. A hyphen is a space. A leading
+    title (Dr., Prof., Mr. ...) and trailing legal forms (Inc., Ltd, LLC, GmbH
+    ...) are dropped while a word of the name remains.
 
     >>> normalize("The Acme Corp.")
-    'acme corp'
-    >>> normalize("ACME Corp")
-    'acme corp'
+    'acme'
+    >>> normalize("ACME")
+    'acme'
     >>> normalize("Acme\u2019s")
     'acme'
     >>> normalize("U.S.")
@@ -66,14 +86,18 @@ def normalize(surface: str) -> str:
     'at&t'
     >>> normalize("Procter & Gamble")
     'procter gamble'
-    >>> normalize("Coca-Cola  Company")
-    'coca-cola company'
+    >>> normalize("Lumen-Labs  GmbH")
+    'lumen labs'
+    >>> normalize("Dr. Marguerite\\nOkonkwo")
+    'marguerite okonkwo'
+    >>> normalize("Ya\u00adsmin")
+    'yasmin'
     >>> normalize("\uff2e\uff21\uff33\uff21")  # full-width letters (NFKC)
     'nasa'
     >>> normalize("...")
     ''
     """
-    s = unicodedata.normalize("NFKC", surface).translate(_QUOTES).casefold().strip()
+    s = fold(surface)
     s = _POSSESSIVE.sub("", s)
     s = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), s)
     chars = []
@@ -84,10 +108,14 @@ def normalize(surface: str) -> str:
             chars.append(" ")
         else:
             chars.append(ch)
-    s = _SPACES.sub(" ", "".join(chars)).strip()
-    if s.startswith("the "):
-        s = s[4:]
-    return s
+    words = "".join(chars).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    while len(words) > 1 and words[0] in TITLES:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words = words[:-1]
+    return " ".join(words)
 
 
 def canonical_name(surfaces: Iterable[str]) -> str:
@@ -124,8 +152,55 @@ class _Raw:
     key: str
 
 
+@dataclass
+class NameIndex:
+    """What the knowledge base already knows, for the rules that cross documents.
+
+    ``people`` maps a last name to the full PERSON keys (two words or more)
+    that end with it; ``lookup`` says whether an entity key exists in the base
+    (answers are cached). Ingest builds one per run from the store and adds
+    each batch's names as it goes (:func:`resolve_batch`).
+
+    >>> names = NameIndex.of_people(["marguerite okonkwo", "ada lovelace"])
+    >>> sorted(names.people["okonkwo"])
+    ['marguerite okonkwo']
+    """
+
+    people: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    lookup: Callable[[str], bool] | None = None
+    _known: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def of_people(
+        cls, person_keys: Iterable[str], lookup: Callable[[str], bool] | None = None
+    ) -> NameIndex:
+        index = cls(lookup=lookup)
+        for key in person_keys:
+            index.add_person(key)
+        return index
+
+    def add_person(self, key: str) -> None:
+        words = key.split()
+        if len(words) > 1:
+            self.people[words[-1]].add(key)
+        self._known[key] = True
+
+    def add_key(self, key: str) -> None:
+        self._known[key] = True
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` is an entity of the base (or of the batch being resolved)."""
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = bool(self.lookup and self.lookup(key))
+        return found
+
+
 def resolve_document(
-    doc: Document, chunks: Sequence[Chunk], extractions: Sequence[Extraction]
+    doc: Document,
+    chunks: Sequence[Chunk],
+    extractions: Sequence[Extraction],
+    names: NameIndex | None = None,
 ) -> Resolution:
     """Resolve the extractions of one document's chunks into mentions and relations.
 
@@ -134,24 +209,46 @@ def resolve_document(
     are collapsed; ``co_occurs`` is symmetric, so its ends are stored sorted and
     it is dropped where a verb relation links the same two entities in the same
     sentence. Mentions with an empty key (e.g. only punctuation) are skipped.
+    ``names`` (the base's names) enables the rules across documents.
     """
-    raws, per_extraction = _collect(doc, chunks, extractions)
-    ids = _resolve_ids(doc, raws)
-    mentions = tuple(
-        Mention(
-            entity_id=ids[i],
-            chunk_id=r.chunk_id,
-            doc_id=doc.id,
-            surface=r.surface,
-            start=r.start,
-            end=r.end,
-            label=r.label,
+    return resolve_batch([(doc, chunks, extractions)], names)[0]
+
+
+def resolve_batch(
+    items: Sequence[tuple[Document, Sequence[Chunk], Sequence[Extraction]]],
+    names: NameIndex | None = None,
+) -> list[Resolution]:
+    """:func:`resolve_document` for several documents that see each other's names.
+
+    The full person names and the keys of every document of the batch are added
+    to ``names`` first, so a lone "Okonkwo" in one file joins "Marguerite
+    Okonkwo" of another file of the same batch, whatever their order.
+    """
+    collected = [_collect(doc, chunks, extractions) for doc, chunks, extractions in items]
+    if names is not None:
+        for raws, _ in collected:
+            for r in raws:
+                if r.label == "PERSON" and " " in r.key:
+                    names.add_person(r.key)
+                else:
+                    names.add_key(r.key)
+    out: list[Resolution] = []
+    for (doc, _, extractions), (raws, per_extraction) in zip(items, collected, strict=True):
+        ids = _resolve_ids(doc, raws, names)
+        mentions = tuple(
+            Mention(
+                entity_id=ids[i],
+                chunk_id=r.chunk_id,
+                doc_id=doc.id,
+                surface=r.surface,
+                start=r.start,
+                end=r.end,
+                label=r.label,
+            )
+            for i, r in enumerate(raws)
         )
-        for i, r in enumerate(raws)
-    )
-    return Resolution(
-        mentions=mentions, relations=_relations(doc, extractions, per_extraction, ids)
-    )
+        out.append(Resolution(mentions, _relations(doc, extractions, per_extraction, ids)))
+    return out
 
 
 def _collect(
@@ -200,8 +297,8 @@ def _collect(
     return raws, per_extraction
 
 
-def _resolve_ids(doc: Document, raws: list[_Raw]) -> list[str]:
-    """The entity id of each raw mention (rules b and c; a and d are the key itself)."""
+def _resolve_ids(doc: Document, raws: list[_Raw], names: NameIndex | None) -> list[str]:
+    """The entity id of each raw mention (see the module docstring for the rules)."""
     multi_word = {r.key for r in raws if " " in r.key}
     persons = {r.key for r in raws if r.label == "PERSON" and r.key in multi_word}
     by_name_part: dict[str, set[str]] = defaultdict(set)  # "okafor" -> {"maria okafor"}
@@ -209,24 +306,81 @@ def _resolve_ids(doc: Document, raws: list[_Raw]) -> list[str]:
         words = key.split()
         by_name_part[words[0]].add(key)
         by_name_part[words[-1]].add(key)
+    other_words = {w for key in multi_word - persons for w in key.split()}
+    people = {  # lone names the document calls a person somewhere, or gives a title
+        r.key
+        for r in raws
+        if " " not in r.key and (r.label == "PERSON" or _titled(doc.text, r.start))
+    }
+    keys = {r.key for r in raws}
     definitions = _acronym_definitions(doc.text, raws)
     acronym_cache: dict[str, str | None] = {}
 
     ids: list[str] = []
     for r in raws:
         target: str | None = None
-        if r.label == "PERSON" and " " not in r.key:
+        acronym = _as_acronym(r.surface)
+        if " " not in r.key and acronym is None:
             candidates = by_name_part.get(r.key, set())
-            if len(candidates) == 1:
+            if len(candidates) == 1 and (
+                r.label == "PERSON"
+                or r.key in people
+                or (r.label == "ORG" and r.key not in other_words)
+            ):
                 target = next(iter(candidates))
-        if target is None:
-            acronym = _as_acronym(r.surface)
-            if acronym is not None:
-                if acronym not in acronym_cache:
-                    acronym_cache[acronym] = _expand_acronym(acronym, definitions, multi_word)
-                target = acronym_cache[acronym]
+            elif (
+                not candidates
+                and names is not None
+                and r.key in people
+                and r.label in ("PERSON", "ORG")
+                and len(names.people.get(r.key, ())) == 1
+            ):
+                target = next(iter(names.people[r.key]))
+        if target is None and acronym is not None:
+            if acronym not in acronym_cache:
+                acronym_cache[acronym] = _expand_acronym(acronym, definitions, multi_word)
+            target = acronym_cache[acronym]
+        if target is None and " " in r.key and r.label != "PERSON":
+            singular = _singular(r.key)
+            if singular is not None and (
+                singular in keys or (names is not None and names.exists(singular))
+            ):
+                target = singular
         ids.append(target if target is not None and target != r.key else r.key)
     return ids
+
+
+_TITLE_BEFORE = re.compile(
+    r"(?:^|\W)(?:" + "|".join(sorted(TITLES)) + r")\.?\s+$", flags=re.IGNORECASE
+)
+
+
+def _titled(text: str, start: int) -> bool:
+    """Does a title such as "Dr." stand right before offset ``start``?"""
+    return _TITLE_BEFORE.search(text, max(0, start - 12), start) is not None
+
+
+def _singular(key: str) -> str | None:
+    """The key with its last word made singular, if it reads as a plural.
+
+    >>> _singular("kestrel stations"), _singular("acme industries"), _singular("lumen labs")
+    ('kestrel station', 'acme industry', 'lumen lab')
+    >>> _singular("united states"), _singular("st louis"), _singular("alps")
+    ('united state', None, None)
+    """
+    words = key.split()
+    last = words[-1]
+    if len(words) < 2 or len(last) < 4 or not last.endswith("s"):
+        return None
+    if last.endswith(("ss", "us", "is", "os")):
+        return None
+    if last.endswith("ies"):
+        stem = last[:-3] + "y"
+    elif last.endswith(("ches", "shes", "xes", "zes")):
+        stem = last[:-2]
+    else:
+        stem = last[:-1]
+    return " ".join([*words[:-1], stem])
 
 
 def _as_acronym(surface: str) -> str | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.resolve import canonical_name
+from kg.resolve import canonical_name, normalize
 from kg.store import (
     DocumentInfo,
     DocumentRecord,
@@ -36,6 +36,7 @@ from kg.store import (
     check_schema_version,
 )
 from kgqa.errors import StoreError
+from kgqa.text import fold
 from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
 
 SCHEMA_VERSION = 1
@@ -74,6 +75,12 @@ SELECT r.source, r.target, r.label, c.id, c.doc_id,
        substr(d.text, r.start_char + 1, r.end_char - r.start_char), r.start_char, r.end_char
 FROM relations r JOIN chunks c ON c.key = r.chunk_key JOIN documents d ON d.id = c.doc_id
 """
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern (``ESCAPE '\\'``) matching strings that contain ``text`` literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _now() -> str:
@@ -321,14 +328,16 @@ class SqliteStore:
         return Entity(row[0], row[1], row[2], tuple(aliases), int(row[3]))
 
     def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]:
-        if text:
-            pattern = "%" + text.strip().lower().replace("%", "").replace("_", "") + "%"
+        needle = fold(text) if text else ""
+        if needle:
+            key = normalize(text or "")
             rows = self.db.execute(
                 "SELECT id, name, label, mention_count FROM entities WHERE id IN ("
-                " SELECT id FROM entities WHERE id LIKE ?1 OR lower(name) LIKE ?1"
-                " UNION SELECT entity_id FROM mentions WHERE lower(surface) LIKE ?1)"
-                " ORDER BY mention_count DESC, id LIMIT ?2",
-                (pattern, limit),
+                " SELECT id FROM entities WHERE id LIKE ?1 ESCAPE '\\' OR lower(name) LIKE ?1"
+                " ESCAPE '\\' OR (?2 <> '%%' AND id LIKE ?2 ESCAPE '\\')"
+                " UNION SELECT entity_id FROM mentions WHERE lower(surface) LIKE ?1 ESCAPE '\\')"
+                " ORDER BY mention_count DESC, id LIMIT ?3",
+                (_contains(needle), _contains(key), limit),
             ).fetchall()
         else:
             rows = self.db.execute(
@@ -376,6 +385,11 @@ class SqliteStore:
 
     def entity_names(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+
+    def entity_ids(self, label: str | None = None) -> list[str]:
+        if label is None:
+            return [r[0] for r in self.db.execute("SELECT id FROM entities")]
+        return [r[0] for r in self.db.execute("SELECT id FROM entities WHERE label=?", (label,))]
 
     def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
         yield from self.db.execute("SELECT chunk_key, entity_id FROM mentions")

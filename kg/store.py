@@ -111,6 +111,10 @@ class GraphStore(Protocol):
         """Entity id -> display name, for every entity."""
         ...
 
+    def entity_ids(self, label: str | None = None) -> list[str]:
+        """Ids of every entity whose (majority) label is ``label``; None: every entity."""
+        ...
+
     def document_hashes(self) -> dict[str, str]: ...
 
     def write(self, records: Sequence[DocumentRecord]) -> WriteSummary:
@@ -127,7 +131,15 @@ class GraphStore(Protocol):
 
     def get_entity(self, entity_id: str) -> Entity | None: ...
 
-    def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]: ...
+    def search_entities(self, text: str | None = None, limit: int = 50) -> list[Entity]:
+        """Entities whose id, name or an alias contains ``text``, most mentioned first.
+
+        ``text`` is literal (``%`` and ``_`` are no wildcards) and compared as
+        :func:`kgqa.text.fold` and :func:`kg.resolve.normalize` make it, so
+        "O'Connor" finds "O\u2019Connor & Sons" and "yasmin" finds "Ya\u00adsmin".
+        None or blank: every entity.
+        """
+        ...
 
     def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]: ...
 

@@ -67,7 +67,7 @@ class ExtractedEntity:
     ``start``/``end`` are offsets in the document text (not the chunk).
     """
 
-    surface: str  # the text as written
+    surface: str  # the text as written, invisible characters removed (kgqa.text.visible)
     label: str  # spaCy label, e.g. PERSON, ORG, GPE
     start: int
     end: int
@@ -112,7 +112,12 @@ class Entity:
 
 @dataclass(frozen=True)
 class Mention:
-    """An entity mentioned in a chunk, at ``[start, end)`` of the document."""
+    """An entity mentioned in a chunk, at ``[start, end)`` of the document.
+
+    ``surface`` is that span as a reader sees it: the document's own characters
+    with invisible ones (soft hyphens, zero-width spaces) removed and white
+    space collapsed, so ``document.text[start:end]`` may hold more.
+    """
 
     entity_id: str
     chunk_id: str
@@ -155,7 +160,11 @@ class IngestProblem:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one ingest call did."""
+    """What one ingest call did.
+
+    ``notices``: things the user should know once, in plain words (for example
+    that the base's models read English only and some documents are not).
+    """
 
     documents_added: int = 0
     documents_updated: int = 0
@@ -166,6 +175,7 @@ class IngestReport:
     mentions_added: int = 0
     problems: tuple[IngestProblem, ...] = ()
     seconds: float = 0.0
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ standard library at the top; each command imports what it needs.
 Exit codes: 0 success; 1 an error (the message says what and where);
 2 bad usage; 3 an ingest finished but some inputs were skipped (listed on
 stderr).
+
+Everything a command prints passes through ``pipelines.terminal``, so text
+from documents never carries control sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -133,6 +136,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         stats = kb.stats()
     for problem in report.problems:
         print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
+    for notice in report.notices:
+        print(f"note: {notice}", file=sys.stderr)
     if args.json:
         out = {k: v for k, v in vars(report).items() if k != "problems"}
         out["problems"] = [vars(p) for p in report.problems]
@@ -317,18 +322,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from kgqa.errors import KgqaError
+    from pipelines.terminal import guarded_output
 
-    try:
-        return COMMANDS[args.command](args)
-    except KgqaError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(
-            "interrupted; what was committed is kept, run the same command to finish",
-            file=sys.stderr,
-        )
-        return 130
+    with guarded_output(json_stdout=bool(getattr(args, "json", False))):
+        try:
+            return COMMANDS[args.command](args)
+        except KgqaError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print(
+                "interrupted; what was committed is kept, run the same command to finish",
+                file=sys.stderr,
+            )
+            return 130
 
 
 if __name__ == "__main__":

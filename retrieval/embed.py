@@ -17,12 +17,13 @@ Backends:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -46,6 +47,79 @@ class Embedder(Protocol):
     def embed(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False
     ) -> NDArray[np.float32]: ...
+
+
+class TokenWindow:
+    """An embedder's tokenizer and window: how many of its tokens one input holds.
+
+    ``window`` is the model's ``max_seq_length`` less its special tokens
+    (``[CLS]`` and ``[SEP]``): 254 for ``all-MiniLM-L6-v2``. Text beyond it is
+    cut off by the model, so chunks are sized to fit it
+    (``pipelines.chunking``). Only the tokenizer is read, never the weights.
+
+    >>> tw = TokenWindow.from_model_dir(resolve_model_dir(DEFAULT_EMBEDDER))  # doctest: +SKIP
+    >>> tw.window, len(tw.spans("Deep-sea acoustics"))                        # doctest: +SKIP
+    (254, 5)
+    """
+
+    def __init__(self, tokenizer: Any, window: int) -> None:
+        self._tokenizer = tokenizer  # a ``tokenizers.Tokenizer``
+        self.window = window
+
+    @classmethod
+    def from_model_dir(cls, path: Path, max_seq_length: int | None = None) -> TokenWindow:
+        """Read ``tokenizer.json`` and the window from a sentence-transformers directory.
+
+        :class:`ModelError` when the directory has no fast tokenizer file.
+        """
+        from tokenizers import Tokenizer
+
+        file = path / "tokenizer.json"
+        if not file.exists():
+            raise ModelError(
+                f"{path} has no tokenizer.json, needed to size chunks for this embedder; "
+                "save the model with a fast tokenizer (tokenizer.save_pretrained)"
+            )
+        try:
+            tokenizer = Tokenizer.from_file(str(file))
+        except Exception as e:
+            raise ModelError(f"cannot read the tokenizer {file}: {e}") from e
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        if max_seq_length is None:
+            max_seq_length = _max_seq_length(path)
+        specials = len(tokenizer.encode("", add_special_tokens=True).ids)
+        return cls(tokenizer, max(8, max_seq_length - specials))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character ``(start, end)`` of each token of ``text``, special tokens excluded."""
+        if not text:
+            return []
+        offsets = self._tokenizer.encode(text, add_special_tokens=False).offsets
+        return [(int(s), int(e)) for s, e in offsets]
+
+
+def _max_seq_length(path: Path) -> int:
+    """The window a sentence-transformers directory declares (512 when it says nothing)."""
+    for name, key in (
+        ("sentence_bert_config.json", "max_seq_length"),
+        ("tokenizer_config.json", "model_max_length"),
+        ("config.json", "max_position_embeddings"),
+    ):
+        try:
+            value = json.loads((path / name).read_text(encoding="utf-8")).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, int) and 0 < value <= 100_000:
+            return value
+    return 512
+
+
+@runtime_checkable
+class HasTokenWindow(Protocol):
+    """An embedder that can say how it counts tokens and how many it reads."""
+
+    def token_window(self) -> TokenWindow: ...
 
 
 def pick_device(device: str = "auto") -> str:
@@ -99,6 +173,7 @@ class SentenceTransformerEmbedder:
         )
         self._st: Any = None
         self._load_lock = threading.Lock()
+        self._window: TokenWindow | None = None
 
     def load(self) -> SentenceTransformerEmbedder:
         with self._load_lock:  # two threads asking at once load the model once
@@ -114,6 +189,19 @@ class SentenceTransformerEmbedder:
                 self._st = SentenceTransformer(str(path), device=pick_device(self.device))
             except Exception as e:
                 raise ModelError(f"cannot load embedding model from {path}: {e}") from e
+
+    @property
+    def language(self) -> str | None:
+        """ "en" for the packaged all-MiniLM-L6-v2 (English only); None: not known."""
+        key = self.model.lower().removeprefix("sentence-transformers/")
+        return "en" if key in _PACKAGED else None
+
+    def token_window(self) -> TokenWindow:
+        """The model's tokenizer and window, read without loading the model."""
+        if self._window is None:
+            length = int(self._st.max_seq_length) if self._st is not None else None
+            self._window = TokenWindow.from_model_dir(resolve_model_dir(self.model), length)
+        return self._window
 
     @property
     def dim(self) -> int:

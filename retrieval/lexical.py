@@ -1,7 +1,13 @@
 """BM25 over chunks (bm25s), scoring every chunk of a base for one query.
 
-Tokens are lower-cased ``\\w+`` runs minus English stop words; the text
-indexed for a chunk is its document title plus the chunk, as for embeddings.
+Tokens (:func:`tokenize`) come from the text folded for matching
+(:func:`kgqa.text.fold`: case, NFKC, invisible characters, curly quotes), so
+"\ufb01nance" finds "finance" and "Ya\u00adsmin" finds "Yasmin". Words are
+``\\w+`` runs minus English stop words. Scripts written without spaces
+(Chinese, Japanese, Korean, Thai...) have no words to split on, so each run of
+them gives its overlapping character bigrams, as Lucene's CJK analyzer does:
+"深海声学" -> "深海" "海声" "声学". The text indexed for a chunk is its document
+title plus the chunk, as for embeddings.
 
 >>> idx = BM25Index.build([10, 11], ["Acme builds robots", "Zeta sells sensors"])
 >>> keys, scores = idx.top("who builds robots", k=1)
@@ -11,16 +17,18 @@ indexed for a chunk is its document title plus the chunk, as for embeddings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import regex
+
+from kgqa.text import SPACELESS_RUN, fold, has_spaceless
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-_TOKEN = re.compile(r"\w+")
+_TOKEN = regex.compile(r"\w+")
 STOP_WORDS = frozenset(
     [
         "a",
@@ -153,7 +161,35 @@ STOP_WORDS = frozenset(
 
 
 def tokenize(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS]
+    """BM25 terms of ``text`` (see the module docstring).
+
+    >>> tokenize("The \ufb01nance office of Glenrock")
+    ['finance', 'office', 'glenrock']
+    >>> tokenize("谁创办了实验室？")
+    ['谁创', '创办', '办了', '了实', '实验', '验室']
+    """
+    out: list[str] = []
+    for word in _TOKEN.findall(fold(text)):
+        if not has_spaceless(word):
+            if word not in STOP_WORDS:
+                out.append(word)
+            continue
+        pos = 0
+        for run in SPACELESS_RUN.finditer(word):
+            if run.start() > pos:
+                out.append(word[pos : run.start()])
+            out.extend(_bigrams(run.group()))
+            pos = run.end()
+        if pos < len(word):
+            out.append(word[pos:])
+    return out
+
+
+def _bigrams(run: str) -> list[str]:
+    """Overlapping character pairs of ``run``; a lone character is its own term."""
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
 class BM25Index:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kgqa.text import normalize_text
 from retrieval.lexical import STOP_WORDS
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class EntityLinker:
         return sorted(found.values(), key=lambda lnk: (-lnk.score * lnk.weight, lnk.entity_id))
 
     def _alias_matches(self, question: str) -> list[tuple[str, set[int]]]:
-        raw = _WORD.findall(question)
+        raw = _WORD.findall(normalize_text(question).text)  # "Ya\u00adsmin" is one word
         pairs = [(self.normalize(w), _is_namey(w)) for w in raw]
         words = [w for w, _ in pairs if w]
         namey = [c for w, c in pairs if w]

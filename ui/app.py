@@ -95,7 +95,7 @@ def get_kb() -> KnowledgeBase | None:
 
 
 def no_base(path: str, error: KgqaError) -> None:
-    st.error(str(error))
+    st.error(ui.md_escape(str(error)))
     folder = Path(path).expanduser()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         st.info("Start kgqa on a knowledge base directory: `kgqa ui --kb DIR`.")
@@ -188,13 +188,13 @@ def live_answer(job: ui.Job, area: Any) -> None:
 
 def show_answer(kb: KnowledgeBase, job: ui.Job) -> None:
     if job.error:
-        st.error(job.error)
+        st.error(ui.md_escape(job.error))
         return
     ans: Answer = job.result
     first = job.first_piece_at - job.started - job.waited if job.first_piece_at else None
-    st.caption(f"Q: {ans.question}")
+    st.caption(f"Q: {ui.md_escape(ans.question)}")
     if ans.abstained:
-        st.warning(f"{ans.text} No retrieved passage supports an answer.")
+        st.warning(f"{ui.md_escape(ans.text)} No retrieved passage supports an answer.")
     else:
         st.markdown("#### " + ui.md_escape(ans.text))
     st.caption(ui.timings_line(ans, first, job.waited))
@@ -268,14 +268,14 @@ def answer_graph(kb: KnowledgeBase, ans: Answer) -> None:
         ui.entity_details(kb, node.ref)
         return
     hit = next((h for h in ans.hits if h.chunk.id == node.ref), None)
-    st.markdown(f"**{ui.md_escape(node.detail or node.ref)}** · passage `{node.ref}`")
+    st.markdown(f"**{ui.md_escape(node.detail or node.ref)}** · passage {ui.md_escape(node.ref)}")
     linked = sorted(
         sub.nodes[b if a == node.id else a].label
         for (a, b) in sub.edges
         if node.id in (a, b) and sub.nodes[b if a == node.id else a].kind == "entity"
     )
     if linked:
-        st.caption("Mentions: " + ", ".join(linked))
+        st.caption("Mentions: " + ui.md_escape(", ".join(linked)))
     if hit is not None:
         st.markdown(ui.highlighted(hit.chunk.text, 0, 0), unsafe_allow_html=True)
 
@@ -284,7 +284,9 @@ def entity_browser(kb: KnowledgeBase) -> None:
     search = st.text_input("Search entities by name or alias", key="entity_search")
     ents = kb.entities(search.strip() or None, limit=100)
     if not ents:
-        st.info("No entities" + (f" match {search!r}." if search.strip() else " yet."))
+        st.info(
+            "No entities" + (f" match {ui.md_escape(repr(search))}." if search.strip() else " yet.")
+        )
         return
     st.dataframe(
         [
@@ -335,9 +337,9 @@ def delete_selected(kb: KnowledgeBase) -> None:
     for doc_id in st.session_state.get("delete_ids") or []:
         try:
             kb.delete(doc_id)
-            flash("build", "success", f"Deleted {doc_id}.")
+            flash("build", "success", f"Deleted {ui.md_escape(doc_id)}.")
         except Exception as e:
-            flash("build", "error", ui.error_message(e, f"delete {doc_id}"))
+            flash("build", "error", ui.md_escape(ui.error_message(e, f"delete {doc_id}")))
     st.session_state["delete_ids"] = []
 
 
@@ -481,7 +483,7 @@ def main() -> None:
 try:
     main()
 except KgqaError as e:
-    st.error(str(e))
+    st.error(ui.md_escape(str(e)))
 except Exception as e:
     ui.log.exception("the web UI failed")
-    st.error(ui.error_message(e, "show this page"))
+    st.error(ui.md_escape(ui.error_message(e, "show this page")))

@@ -19,9 +19,7 @@ of the file the user uploaded (:func:`ingest_uploads`).
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 import tempfile
 import threading
 import time
@@ -34,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from kgqa.errors import KgqaError
+from kgqa.text import printable
 from kgqa.types import Answer, Citation, Hit, IngestProblem, IngestReport
 
 if TYPE_CHECKING:
@@ -65,10 +64,10 @@ def shown_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except KgqaError as e:
-        st.error(str(e))
+        st.error(md_escape(str(e)))
     except Exception as e:
         log.exception("the web UI could not %s", doing)
-        st.error(error_message(e, doing))
+        st.error(md_escape(error_message(e, doing)))
 
 
 # -- background work -----------------------------------------------------------
@@ -237,17 +236,32 @@ def counted(n: int, one: str, many: str | None = None) -> str:
 
 
 # -- text ------------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$])")
+# Document text, titles, entity names and file names are untrusted: shown through
+# Streamlit's markdown, "![x](https://...)" would load an image, "<img ...>" would be
+# HTML, ":red[...]" a directive, "www.example.com" a link. Every character that can
+# start such a construct is written as a numeric character reference, which markdown
+# and HTML both show as the character itself and never parse; control characters
+# (bidirectional overrides among them) are shown as visible escapes.
+_INERT = {ord(c): f"&#{ord(c)};" for c in "\\`*_{}[]<>()#+-.!|~$:@&\"'=^%;/?"}
+
+
+def inert(text: str) -> str:
+    """``text`` as characters markdown and HTML show literally, never as markup.
+
+    >>> inert("![x](http://a.example/p.png)")
+    '&#33;&#91;x&#93;&#40;http&#58;&#47;&#47;a&#46;example&#47;p&#46;png&#41;'
+    """
+    return printable(text, keep="\n").translate(_INERT)
 
 
 def md_escape(text: str) -> str:
-    """Text shown literally inside Streamlit markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Text shown literally inside Streamlit markdown, on one line."""
+    return inert(" ".join(text.split()))
 
 
 def _html_text(text: str) -> str:
     # One HTML block for markdown: no blank lines, so line breaks become <br>.
-    return html.escape(text).replace("\n", "<br>")
+    return inert(text).replace("\n", "<br>")
 
 
 def highlighted(text: str, start: int, end: int) -> str:
@@ -307,7 +321,9 @@ def citation_card(kb: KnowledgeBase, cite: Citation, hits: Sequence[Hit]) -> Non
     with st.container(border=True):
         badge = "" if cite.supported else "  ·  :orange[not verified]"
         st.markdown(f"**[{cite.number}] {md_escape(cite.title or cite.doc_id)}**{badge}")
-        st.caption(f"{cite.doc_id} · passage {cite.chunk_id.rsplit('#', 1)[-1]}")
+        st.caption(
+            f"{md_escape(cite.doc_id)} · passage {md_escape(cite.chunk_id.rsplit('#', 1)[-1])}"
+        )
         if hit is not None:
             c = hit.chunk
             st.markdown(
@@ -351,11 +367,11 @@ def hit_row(hit: Hit) -> str:
     signals = ", ".join(f"{k} {v:.3g}" for k, v in hit.scores.items())
     lines = [f"**{hit.rank}. {md_escape(hit.title or hit.chunk.doc_id)}** · score {hit.score:.3g}"]
     if signals:
-        lines.append(f"<small>{html.escape(signals)}</small>")
+        lines.append(f"<small>{md_escape(signals)}</small>")
     for path in hit.paths:
-        lines.append("<small>via " + html.escape(" → ".join(path)) + "</small>")
+        lines.append("<small>via " + md_escape(" → ".join(path)) + "</small>")
     text = " ".join(hit.chunk.text.split())
-    lines.append(html.escape(text[:400] + ("…" if len(text) > 400 else "")))
+    lines.append(md_escape(text[:400] + ("…" if len(text) > 400 else "")))
     return "  \n".join(lines)
 
 
@@ -369,28 +385,30 @@ def entity_details(kb: KnowledgeBase, entity_id: str) -> None:
     """An entity: its names, neighbours, and its mentions marked in their text."""
     with shown_errors("show the entity"):
         ent = kb.entity(entity_id)
-        st.markdown(f"**{md_escape(ent.name)}** · {ent.label} · {ent.mention_count} mentions")
+        st.markdown(
+            f"**{md_escape(ent.name)}** · {md_escape(ent.label)} · {ent.mention_count} mentions"
+        )
         others = [a for a in ent.aliases if a != ent.name]
         if others:
-            st.caption("Also written: " + ", ".join(others))
+            st.caption("Also written: " + md_escape(", ".join(others)))
         neighbours = kb.neighbours(ent.id, limit=30)
         if neighbours:
             related = [
                 f"{n.entity.name} ({', '.join(sorted({relation(r.label) for r in n.relations}))})"
                 for n in neighbours
             ]
-            st.caption("Related: " + "; ".join(related))
+            st.caption("Related: " + md_escape("; ".join(related)))
         mentions = kb.mentions(ent.id, limit=200)
         about = sorted({m.doc_id for m in mentions if m.start == m.end})
         if about:
-            st.caption("Documents about it: " + ", ".join(about))
+            st.caption("Documents about it: " + md_escape(", ".join(about)))
         texts: dict[str, str] = {}
         shown = [m for m in mentions if m.end > m.start][:20]
         for m in shown:
             if m.doc_id not in texts:
                 texts[m.doc_id] = kb.document(m.doc_id).text
             st.markdown(
-                f"<small><b>{html.escape(m.doc_id)}</b></small>"
+                f"<small><b>{_html_text(m.doc_id)}</b></small>"
                 + snippet(texts[m.doc_id], m.start, m.end),
                 unsafe_allow_html=True,
             )
@@ -414,11 +432,13 @@ def live_ingest(job: Job, area: Any) -> None:
 def show_ingest(job: Job) -> None:
     """What a finished ingest did, and each file it could not add."""
     if job.error:
-        st.error(job.error)
+        st.error(md_escape(job.error))
         return
     result: UploadResult = job.result
     if result.report is not None:
         st.success(report_summary(result, job.seconds))
+        for notice in result.report.notices:
+            st.info(md_escape(notice))
     for problem in result.problems:
         st.error(f"**{md_escape(problem.source)}** was not added: {md_escape(problem.reason)}")
 

@@ -96,7 +96,9 @@ def test_hotpotqa_corpus_ingests_all_994_and_is_idempotent(tmp_path):
     corpus = SHARED_DATA / "hotpotqa" / "corpus.jsonl"
     kgqa("ingest", str(corpus), "--kb", str(kb), "--no-progress")
     first = stats(kb)
-    assert first["documents"] == 994 and first["chunks"] == 994
+    # a passage stays one chunk unless it is longer than the embedder's window
+    # (254 word-pieces with its title): 47 passages are, and become two or more
+    assert first["documents"] == 994 and 994 < first["chunks"] < 994 + 2 * 47
     assert first["entities"] > 1000 and first["relations"] > 1000
     kgqa("ingest", str(corpus), "--kb", str(kb), "--no-progress")
     assert stats(kb) == first

@@ -210,6 +210,47 @@ def test_search_entities(store):
     ]
 
 
+SUPPLIERS = make_record(
+    "suppliers",
+    "Suppliers",
+    [
+        "[[O\u2019Connor & Sons|ORG]] delivers timber and [[50% Solutions|ORG]] pays.",
+        "[[Ya\u00adsmin Odu\u00adya|PERSON]] audits [[Zed_Works|ORG]].",
+    ],
+    seed=4,
+)
+
+
+def keyed(record):
+    """The record with entity ids made as resolution makes them (kg.resolve.normalize)."""
+    from dataclasses import replace
+
+    from kg.resolve import normalize
+
+    mentions = tuple(replace(m, entity_id=normalize(m.surface)) for m in record.mentions)
+    return replace(record, mentions=mentions, relations=())
+
+
+def test_search_is_literal_and_treats_typographic_variants_alike(store):
+    store.write([ACME, keyed(SUPPLIERS)])
+    assert [e.id for e in store.search_entities("O'Connor")] == ["o connor sons"]
+    assert [e.id for e in store.search_entities("o\u2019connor")] == ["o connor sons"]
+    assert [e.id for e in store.search_entities("Yasmin")] == ["yasmin oduya"]
+    assert [e.id for e in store.search_entities("50%")] == ["50 solutions"]
+    assert [e.id for e in store.search_entities("%")] == ["50 solutions"]  # not a wildcard
+    assert [e.id for e in store.search_entities("_")] == ["zed works"]  # by its alias
+    assert store.search_entities("%%") == [] and store.search_entities("a_m") == []
+    assert len(store.search_entities("  ")) == len(store.search_entities())  # blank: all
+
+
+def test_entity_ids_by_label(store):
+    store.write([ACME, MARIA, ZETA])
+    assert sorted(store.entity_ids("PERSON")) == ["maria okafor"]
+    assert sorted(store.entity_ids("GPE")) == ["lisbon", "porto"]
+    assert sorted(store.entity_ids()) == sorted(store.entity_names())
+    assert store.entity_ids("NO_SUCH_LABEL") == []
+
+
 def test_neighbours_and_relations(store):
     store.write([ACME, MARIA])
     neighbours = store.neighbours("maria okafor")

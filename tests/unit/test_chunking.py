@@ -12,7 +12,10 @@ from kgqa.errors import ConfigError
 from kgqa.types import Chunk, Document
 from pipelines.chunking import (
     DEFAULT_CONFIG,
+    ENDS,
     ChunkerConfig,
+    RegexTokens,
+    _sentence_spans,
     _sentences,
     chunk_document,
     count_tokens,
@@ -61,7 +64,9 @@ def test_count_tokens(text: str, n: int) -> None:
 
 
 def test_config_defaults_and_validation() -> None:
-    expected = ChunkerConfig(max_tokens=200, overlap_sentences=1, record_max_tokens=1000)
+    expected = ChunkerConfig(
+        max_tokens=200, overlap_sentences=1, record_max_tokens=1000, version=2
+    )
     assert expected == DEFAULT_CONFIG
     with pytest.raises(ConfigError, match="max_tokens must be at least 1, got 0"):
         ChunkerConfig(max_tokens=0)
@@ -258,3 +263,107 @@ def test_hotpotqa_records_are_one_chunk_each() -> None:
     tight = ChunkerConfig(record_max_tokens=600)
     long = [x for x in loaded if count_tokens(x.document.text) > 600]
     assert long and all(len(chunk_document(x.document, tight, True)) > 1 for x in long)
+
+
+# --------------------------------------------------------------------------- every script
+
+ZH = (
+    "星河海洋研究院位于浙江省舟山市，是一所专门从事海洋科学研究的机构。"
+    "研究院的首任院长是林晓岚，她在二零零八年创办了深海声学实验室！"
+    "实验室现在有十四名成员吗？有的。"
+)
+
+
+def v2_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in _sentence_spans(text, 0, len(text), ENDS)]
+
+
+def test_sentences_end_at_every_scripts_terminators() -> None:
+    assert v2_sentences(ZH) == [
+        "星河海洋研究院位于浙江省舟山市，是一所专门从事海洋科学研究的机构。",
+        "研究院的首任院长是林晓岚，她在二零零八年创办了深海声学实验室！",
+        "实验室现在有十四名成员吗？",
+        "有的。",
+    ]
+    assert v2_sentences("東京に行きました。「楽しかった！」と彼は言った。") == [
+        "東京に行きました。",
+        "「楽しかった！」",
+        "と彼は言った。",
+    ]
+    assert v2_sentences("यह पहला वाक्य है। यह दूसरा है।") == ["यह पहला वाक्य है।", "यह दूसरा है।"]
+    assert v2_sentences("هل هذا سؤال؟ نعم") == ["هل هذا سؤال؟", "نعم"]
+    assert v2_sentences("円周率は３．１４です。次。") == ["円周率は３．１４です。", "次。"]
+    assert v2_sentences("真的吗?是的. Mr. Smith left.") == ["真的吗?", "是的.", "Mr. Smith left."]
+    # version 1 is unchanged: no split without a space after the stop
+    assert [t for t in sentences(ZH)] == [ZH]
+
+
+def test_text_without_spaces_is_chunked_in_its_own_tokens() -> None:
+    text = ZH * 12  # ~700 characters, each a token, no spaces at all
+    doc = doc_of(text)
+    config = ChunkerConfig(max_tokens=100, overlap_sentences=1)
+    chunks = chunk_document(doc, config)
+    assert len(chunks) >= 7
+    counter = RegexTokens()
+    for c in chunks:
+        assert text[c.start : c.end] == c.text
+        assert len(counter.spans(c.text)) <= 100
+        assert c.text.endswith(("。", "！", "？"))  # cut at sentence ends
+    assert chunks[-1].end == len(text)
+    # version 1 counted a run of Chinese as one word and cut it at no sentence end
+    old = chunk_document(doc, ChunkerConfig(max_tokens=100, version=1))
+    assert len(old) < len(chunks)
+
+
+class Window(RegexTokens):
+    """The regex counter with an embedder-like window (tokens of text per input)."""
+
+    def __init__(self, window: int) -> None:
+        object.__setattr__(self, "window", window)
+
+
+def test_no_chunk_exceeds_the_embedders_window_with_its_title() -> None:
+    text = " ".join(f"Sentence {i} of a long record." for i in range(60))  # 420 tokens
+    doc = Document(id="rec", title="A long title of six", text=text)  # 5 tokens + 1
+    counter = Window(64)
+    chunks = chunk_document(doc, DEFAULT_CONFIG, is_record=True, counter=counter)
+    assert len(chunks) > 6  # the record limit (1000) gives way to the window
+    for c in chunks:
+        assert len(counter.spans(c.text)) <= 64 - 6
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    short = Document(id="s", title="T", text="Acme builds robots.")
+    assert [c.text for c in chunk_document(short, counter=counter)] == ["Acme builds robots."]
+
+
+def test_a_long_clause_list_is_cut_after_a_comma() -> None:
+    text = "，".join(f"第{i}号采样点位于东海" for i in range(40)) + "。"
+    chunks = chunk_document(doc_of(text), ChunkerConfig(max_tokens=60, overlap_sentences=0))
+    assert len(chunks) > 1
+    assert all(c.text.endswith(("，", "。")) for c in chunks)
+    assert "".join(c.text for c in chunks) == text
+
+
+def test_offsets_property_on_mixed_scripts() -> None:
+    rng = random.Random(1)
+    vocab = ["海洋", "研究院", "Acme", "東京", "ไทย", "मुंबई", "，", "、", "Dr.", "3.14"]
+    ends = ["。", "！", "？", ". ", "। ", "\n\n", ""]
+    for n in range(60):
+        text = "".join(
+            "".join(rng.choice(vocab) for _ in range(rng.randint(1, 30))) + rng.choice(ends)
+            for _ in range(rng.randint(1, 20))
+        )
+        doc = doc_of(text, f"m{n}")
+        for config in (ChunkerConfig(max_tokens=7, overlap_sentences=2), ChunkerConfig()):
+            for counter in (None, Window(20)):
+                chunks = chunk_document(doc, config, counter=counter)
+                assert bool(chunks) == bool(text.strip())
+                for c in chunks:
+                    assert text[c.start : c.end] == c.text == c.text.strip()
+                    assert len((counter or RegexTokens()).spans(c.text)) <= (
+                        min(config.max_tokens, 20) if counter else config.max_tokens
+                    )
+
+
+def test_chunker_version_is_validated() -> None:
+    with pytest.raises(ConfigError, match="version must be 1 or 2"):
+        ChunkerConfig(version=3)

@@ -53,15 +53,15 @@ def test_aliases_map_to_their_entity():
     lnk = linker(
         ["acme robotics", "maria okafor", "acme foods"],
         {
-            "acme robotics": ["Acme", "ACME Corp."],
+            "acme robotics": ["Acme", "ACME R&D"],
             "acme foods": ["Acme"],
             "maria okafor": ["M. Okafor"],
         },
     )
-    [one] = lnk.link("Who runs ACME Corp today?")
+    [one] = lnk.link("Who runs ACME R&D today?")
     assert (one.entity_id, one.surface, one.how, one.score) == (
         "acme robotics",
-        "acme corp",
+        "acme r&d",
         "alias",
         1.0,
     )

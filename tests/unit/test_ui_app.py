@@ -8,6 +8,7 @@ generator of ``tests/fakes_llm.py``, and the page gets the base through
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -66,8 +67,8 @@ class StreamCounter(ScriptedGenerator):
 
 
 def plain(text: str) -> str:
-    """Markdown as read: escapes dropped."""
-    return text.replace("\\", "")
+    """Markdown as read: character references decoded (``ui.components.inert``)."""
+    return html.unescape(text)
 
 
 def texts(elements) -> list[str]:  # type: ignore[no-untyped-def]
