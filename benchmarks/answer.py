@@ -5,7 +5,8 @@
 
 Builds (or reuses) the knowledge base ``.kb/bench-<dataset>`` from
 ``../shared/data/<dataset>/corpus.jsonl``, answers the first N questions one
-at a time with ``pipelines.qa.answer`` and prints one JSON object:
+at a time with ``pipelines.qa.answer`` (question analysis and hops included, as
+``kgqa ask`` answers) and prints one JSON object:
 
 - ``em``, ``f1``: SQuAD metrics x100, best over the gold answers, abstentions
   scoring 0;
@@ -58,6 +59,10 @@ def main() -> None:
     ap.add_argument("--gold", action="store_true", help="gold passages + distractors, no retrieval")
     ap.add_argument("--verbose", action="store_true", help="one line per question on stderr")
     ap.add_argument("--out", type=Path, help="write one JSON line per question here")
+    ap.add_argument("--without", action="append", default=[],
+                    choices=("hops", "compare", "check_type", "distinct_documents",
+                             "second_look"),
+                    help="turn one QAConfig step off (repeatable)")
     args = ap.parse_args()
 
     from llm.generator import open_generator
@@ -65,6 +70,8 @@ def main() -> None:
     from llm.metrics import contains_answer, exact_match, f1_score, normalize_answer
     from pipelines.kb import KnowledgeBase
     from pipelines.qa import QAConfig, answer
+    from pipelines.question_shape import analyse
+    from pipelines.search import known_name
 
     folder = DATA / args.dataset
     questions = [json.loads(x) for x in (folder / "questions.jsonl").open()][: args.n]
@@ -84,14 +91,20 @@ def main() -> None:
     prompt = PromptConfig(best_last=args.best_last)
     if args.words:
         prompt = replace(prompt, max_words_per_passage=args.words)
-    cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt)
+    cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt,
+                   **{name: False for name in args.without})
     source = _GoldSource(kb, folder) if args.gold else kb
+    nlp, is_name = kb.extractor.load(), known_name(kb)
 
     load_before = os.getloadavg()[0]
     rows = []
     for q in questions:
         c0 = time.process_time()
-        ans = answer(source, q["question"], generator=gen, config=cfg)  # type: ignore[arg-type]
+        ans = answer(q["question"], generator=gen, config=cfg,
+                     retrieve=lambda text, k: source.search(text, mode=cfg.mode, top_k=k),
+                     document_text=lambda doc_id: kb.document(doc_id).text,
+                     analyse=lambda text: analyse(nlp, text, is_name=is_name),
+                     entity_label=kb.entity_label)
         cpu_s = time.process_time() - c0
         golds = q["answers"]
         pred = "" if ans.abstained else ans.text
@@ -104,6 +117,7 @@ def main() -> None:
             "gold_in_hits": any(contains_answer(h.chunk.text, golds) for h in ans.hits),
             "s": ans.timings["total_s"], "cpu_s": cpu_s,
             "generate_s": ans.timings["generate_s"], "retrieve_s": ans.timings["retrieve_s"],
+            "hops": len(ans.steps), "type": q.get("type", ""),
         }
         rows.append(row)
         if args.out:
@@ -130,11 +144,21 @@ def main() -> None:
         "answer_s_p50": statistics.median(r["s"] for r in rows),
         "answer_cpu_s_p50": statistics.median(r["cpu_s"] for r in rows),
         "generate_s_p50": statistics.median(r["generate_s"] for r in rows),
+        "multi_hop_s_p50": _median(r["s"] for r in rows if r["hops"] > 1),
+        "multi_hop_cpu_s_p50": _median(r["cpu_s"] for r in rows if r["hops"] > 1),
+        "single_hop_s_p50": _median(r["s"] for r in rows if r["hops"] <= 1),
+        "single_hop_cpu_s_p50": _median(r["cpu_s"] for r in rows if r["hops"] <= 1),
+        "multi_hop_share": statistics.mean(r["hops"] > 1 for r in rows),
         "retrieve_s_p50": statistics.median(r["retrieve_s"] for r in rows),
         "load_s": load_s, "kb_open_s": kb_s,
         "loadavg_before_after": [load_before, os.getloadavg()[0]],
     }
     print(json.dumps(report, indent=2))
+
+
+def _median(values) -> float:  # type: ignore[no-untyped-def]
+    values = list(values)
+    return statistics.median(values) if values else 0.0
 
 
 def _mean(values) -> float:  # type: ignore[no-untyped-def]

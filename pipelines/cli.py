@@ -26,6 +26,16 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
 
 
+#: ``kgqa eval --without STEP``: the ``QAConfig`` switch each step turns off.
+ABLATIONS = {
+    "hops": "hops",
+    "comparisons": "compare",
+    "type-check": "check_type",
+    "merge-chunks": "distinct_documents",
+    "second-look": "second_look",
+}
+
+
 def _kb_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--kb",
@@ -93,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("eval", help="measure retrieval on a corpus + questions (JSONL)")
-    p.add_argument("--corpus", required=True, help="corpus JSONL ({id, title, text} lines)")
+    p.add_argument(
+        "--corpus",
+        required=True,
+        help="the documents: a corpus JSONL ({id, title, text} lines), a folder or files, "
+        "with document ids as `kgqa ingest` gives them",
+    )
     p.add_argument(
         "--questions",
         required=True,
@@ -110,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", metavar="PATH", help="generator for --answer (default model)")
     p.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server for --answer")
+    p.add_argument(
+        "--without",
+        metavar="STEP",
+        action="append",
+        default=[],
+        choices=sorted(ABLATIONS),
+        help="answer without one step of the pipeline, to measure what it gives "
+        f"(repeatable): {', '.join(sorted(ABLATIONS))}",
+    )
     cli_llm.add_parsers(sub)
     cli_neo4j.add_parsers(sub)
     cli_ui.add_parsers(sub)
@@ -286,10 +310,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.answer:
             from llm.generator import open_generator
             from pipelines.evaluate import evaluate_answers
+            from pipelines.qa import QAConfig
 
             generator = open_generator(args.model, url=args.llm_url)
+            config = QAConfig(**{ABLATIONS[step]: False for step in args.without})
             for mode in modes:
-                results[mode].update(evaluate_answers(kb, questions, mode, generator))
+                results[mode].update(evaluate_answers(kb, questions, mode, generator, config))
     if args.json:
         print(json.dumps({"questions": len(questions), "modes": results}, indent=2))
     else:

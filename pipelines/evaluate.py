@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from kgqa.errors import ConfigError
 if TYPE_CHECKING:
     from llm.generator import Generator
     from pipelines.kb import KnowledgeBase
+    from pipelines.qa import QAConfig
 
 RETRIEVE_DEPTH = 8  # distinct documents needed by all@8
 
@@ -45,6 +46,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     supporting_ids: tuple[str, ...]
+    type: str = ""  # e.g. "bridge", "comparison", "single" (reported per type)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -66,6 +68,7 @@ def load_questions(path: str | Path) -> list[Question]:
                     str(row["question"]),
                     tuple(str(a) for a in row.get("answers", [])),
                     tuple(str(s) for s in row.get("supporting_ids", [])),
+                    str(row.get("type") or ""),
                 )
             )
         except (ValueError, KeyError, TypeError) as e:
@@ -131,60 +134,96 @@ def evaluate_retrieval(
 
 
 def evaluate_answers(
-    kb: KnowledgeBase, questions: Sequence[Question], mode: str, generator: Generator
-) -> dict[str, float]:
-    """EM and F1 (SQuAD normalisation, best over the gold answers) and seconds per answer.
+    kb: KnowledgeBase,
+    questions: Sequence[Question],
+    mode: str,
+    generator: Generator,
+    config: QAConfig | None = None,
+) -> dict[str, Any]:
+    """Answer every question with ``kb.ask`` and score the answers.
 
-    Also ``cites_gold``: the share of answered questions whose citations include
-    a passage containing a gold answer string.
+    Keys (percentages 0-100, seconds): ``em`` and ``f1`` (SQuAD normalisation,
+    best over the gold answers, an abstention scoring 0); ``answered``;
+    ``cites_gold``: of the answered questions whose gold answer is not yes/no,
+    the share citing a passage that contains a gold answer; ``answer_s_p50`` and
+    ``answer_cpu_s_p50`` (wall clock, and CPU seconds of this process: on a
+    shared machine the wall clock also counts other processes);
+    ``multi_hop_s_p50``/``single_hop_s_p50`` (and ``_cpu_``) split by whether
+    the answer took more than one hop; ``by_type``: ``em``, ``f1`` and ``n``
+    per question ``type`` when the questions carry one. ``config`` overrides the
+    answering settings (``mode`` is set from ``mode``).
     """
+    from dataclasses import replace
+
     from tqdm import tqdm
 
-    from llm.metrics import contains_answer, exact_match, f1_score
+    from llm.metrics import contains_answer, exact_match, f1_score, normalize_answer
+    from pipelines.qa import QAConfig
 
-    em, f1, secs, cited = [], [], [], []
+    cfg = replace(config or QAConfig(), mode=mode)
+    rows: list[dict[str, Any]] = []
     for q in tqdm(
         questions, desc=f"answer {mode}", unit="q", leave=False, disable=not sys.stderr.isatty()
     ):
-        ans = kb.ask(q.question, generator=generator, mode=mode, top_k=5)
-        em.append(exact_match(ans.text, q.answers) if q.answers else 0.0)
-        f1.append(f1_score(ans.text, q.answers) if q.answers else 0.0)
-        secs.append(ans.timings.get("total_s", 0.0))
-        if not ans.abstained and ans.citations:
-            texts = {h.chunk.id: h.chunk.text for h in ans.hits}
-            cited.append(
-                any(
-                    contains_answer(texts.get(c.chunk_id, c.quote), q.answers)
-                    for c in ans.citations
-                )
-            )
-    return {
-        "em": round(100 * float(np.mean(em)), 1),
-        "f1": round(100 * float(np.mean(f1)), 1),
-        "answer_s_p50": round(percentile(secs, 50), 2),
-        "answered": round(100 * len(cited) / len(questions), 1),
-        "cites_gold": round(100 * float(np.mean(cited)), 1) if cited else 0.0,
+        ans = kb.ask(q.question, generator=generator, config=cfg)
+        pred = "" if ans.abstained else ans.text
+        yes_no = bool(q.answers) and all(normalize_answer(a) in ("yes", "no") for a in q.answers)
+        texts = {h.chunk.id: h.chunk.text for h in ans.hits}
+        rows.append({
+            "type": q.type,
+            "em": exact_match(pred, q.answers) if q.answers else 0.0,
+            "f1": f1_score(pred, q.answers) if q.answers else 0.0,
+            "answered": not ans.abstained,
+            "yes_no": yes_no,
+            "cites_gold": any(contains_answer(texts.get(c.chunk_id, c.quote), q.answers)
+                              for c in ans.citations),
+            "s": ans.timings.get("total_s", 0.0),
+            "cpu_s": ans.timings.get("cpu_s", 0.0),
+            "multi_hop": len(ans.steps) > 1,
+        })
+    cited = [r["cites_gold"] for r in rows if r["answered"] and not r["yes_no"]]
+    out: dict[str, Any] = {
+        "em": _pct(r["em"] for r in rows),
+        "f1": _pct(r["f1"] for r in rows),
+        "answered": _pct(r["answered"] for r in rows),
+        "cites_gold": _pct(cited),
+        "answer_s_p50": round(percentile([r["s"] for r in rows], 50), 2),
+        "answer_cpu_s_p50": round(percentile([r["cpu_s"] for r in rows], 50), 2),
     }
+    for name, multi in (("multi_hop", True), ("single_hop", False)):
+        part = [r for r in rows if r["multi_hop"] == multi]
+        out[f"{name}_n"] = len(part)
+        out[f"{name}_s_p50"] = round(percentile([r["s"] for r in part], 50), 2)
+        out[f"{name}_cpu_s_p50"] = round(percentile([r["cpu_s"] for r in part], 50), 2)
+    types = sorted({r["type"] for r in rows if r["type"]})
+    if types:
+        out["by_type"] = {
+            t: {"n": len(part), "em": _pct(r["em"] for r in part),
+                "f1": _pct(r["f1"] for r in part)}
+            for t in types
+            for part in [[r for r in rows if r["type"] == t]]
+        }
+    return out
 
 
-def format_table(results: dict[str, dict[str, float]]) -> str:
-    cols = sorted(
-        {c for r in results.values() for c in r},
-        key=lambda c: (
-            [
-                "recall@2",
-                "recall@5",
-                "all@8",
-                "latency_ms_p50",
-                "latency_ms_p95",
-                "em",
-                "f1",
-                "answer_s_p50",
-                c,
-            ]
-        ).index(c),
-    )
-    lines = ["mode     " + "".join(f"{c:>16}" for c in cols)]
+def _pct(values: Iterable[float | bool]) -> float:
+    vals = [float(v) for v in values]
+    return round(100 * float(np.mean(vals)), 1) if vals else 0.0
+
+
+_FIRST = ["recall@2", "recall@5", "all@8", "latency_ms_p50", "latency_ms_p95", "em", "f1",
+          "answered", "cites_gold", "answer_s_p50", "answer_cpu_s_p50"]
+
+
+def format_table(results: dict[str, dict[str, Any]]) -> str:
+    """One row per mode, one column per figure; answers per question type below it."""
+    flat = sorted({c for r in results.values() for c, v in r.items() if not isinstance(v, dict)},
+                  key=lambda c: (_FIRST.index(c) if c in _FIRST else len(_FIRST), c))
+    width = max([16, *(len(c) + 2 for c in flat)])
+    lines = ["mode     " + "".join(f"{c:>{width}}" for c in flat)]
     for mode, r in results.items():
-        lines.append(f"{mode:8} " + "".join(f"{r.get(c, float('nan')):>16}" for c in cols))
+        lines.append(f"{mode:8} " + "".join(f"{r.get(c, float('nan')):>{width}}" for c in flat))
+    for mode, r in results.items():
+        for t, v in (r.get("by_type") or {}).items():
+            lines.append(f"{mode} answers, {t} ({v['n']} questions): em {v['em']}, f1 {v['f1']}")
     return "\n".join(lines)

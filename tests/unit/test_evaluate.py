@@ -198,3 +198,32 @@ def test_search_validation_errors_are_config_errors(fake_kb, kwargs, needle):
     with pytest.raises(ConfigError) as err:
         fake_kb.search(question, **kwargs)
     assert needle in str(err.value)
+
+
+# -- evaluate_answers ------------------------------------------------------------------------
+
+
+def test_evaluate_answers_scores_and_reports_per_type(tiny_kb):
+    from pipelines.evaluate import evaluate_answers
+    from tests.fakes_llm import ScriptedGenerator
+
+    questions = [
+        Question("q1", "Who founded Acme Robotics?", ("Maria Okafor",), ("b",), "bridge"),
+        Question("q2", "Which city is Acme Robotics in?", ("Lisbon",), ("a",), "single"),
+        Question("q3", "Is Porto a coastal city?", ("yes",), ("d",), "single"),
+    ]
+
+    def reply(msgs):
+        q = msgs[-1]["content"].rsplit("Question:", 1)[1]
+        return "Maria Okafor" if "founded" in q else "yes" if "Porto" in q else "Porto"
+
+    out = evaluate_answers(tiny_kb, questions, "vector", ScriptedGenerator(reply))
+    assert out["em"] == 66.7 and out["answered"] == 100.0
+    # cites_gold leaves the yes/no question out: q1 cites Maria's passage, q2 cites none
+    assert out["cites_gold"] == 50.0
+    assert out["by_type"] == {"bridge": {"n": 1, "em": 100.0, "f1": 100.0},
+                              "single": {"n": 2, "em": 50.0, "f1": 50.0}}
+    assert out["single_hop_n"] == 3 and out["multi_hop_n"] == 0
+    assert out["answer_cpu_s_p50"] >= 0
+    table = format_table({"vector": out})
+    assert "vector answers, bridge (1 questions): em 100.0, f1 100.0" in table
