@@ -308,12 +308,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress = (lambda m: None) if sys.stderr.isatty() else None
         results = evaluate_retrieval(kb, questions, modes, progress=progress)
         if args.answer:
+            from dataclasses import replace
+
             from llm.generator import open_generator
             from pipelines.evaluate import evaluate_answers
             from pipelines.qa import QAConfig
 
             generator = open_generator(args.model, url=args.llm_url)
-            config = QAConfig(**{ABLATIONS[step]: False for step in args.without})
+            config = replace(QAConfig(), **{ABLATIONS[step]: False for step in args.without})
             for mode in modes:
                 results[mode].update(evaluate_answers(kb, questions, mode, generator, config))
     if args.json:
