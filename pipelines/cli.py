@@ -315,7 +315,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             from pipelines.qa import QAConfig
 
             generator = open_generator(args.model, url=args.llm_url)
-            config = replace(QAConfig(), **{ABLATIONS[step]: False for step in args.without})
+            off: dict[str, Any] = {ABLATIONS[step]: False for step in args.without}
+            config = replace(QAConfig(), **off)
             for mode in modes:
                 results[mode].update(evaluate_answers(kb, questions, mode, generator, config))
     if args.json:
