@@ -222,3 +222,95 @@ def decide(plan: ComparisonPlan, values: tuple[str, str]) -> int | None:
             return None
     first_wins = a > b if plan.pick == "max" else a < b  # type: ignore[operator]
     return 0 if first_wins else 1
+
+
+# -- yes/no comparisons ----------------------------------------------------------------
+@dataclass(frozen=True)
+class YesNoPlan:
+    """ "Are A and B both N?" (``all``: each must be N) or "... in the same N?" (``same``)."""
+
+    options: tuple[str, str]
+    questions: tuple[str, str]
+    test: Literal["all", "same"]
+
+
+_PAIR = re.compile(
+    r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?:both\s+)?(?P<a>[A-Z0-9][^,?]*?)\s+and\s+"
+    r"(?P<b>[A-Z0-9][^,?]*?)\s+(?P<rest>(?:both\s+)?[a-z][^?]*?)\s*\??\s*$")
+_SAME = re.compile(r"^(?:both\s+)?(?P<pre>.*?)\s*\bthe same\s+(?P<noun>[a-z]+)\s*(?P<post>.*)$")
+
+
+def plan_yes_no(question: str) -> YesNoPlan | None:
+    """The plan for "Are A and B both N?" / "Are A and B in the same N?", else ``None``.
+
+    >>> plan_yes_no("Are Medici and Senet both board games?").questions
+    ('Is Medici a board game?', 'Is Senet a board game?')
+    >>> plan_yes_no("Are Nantong and Jingdezhen situated in the same province?").questions
+    ('In which province is Nantong situated?', 'In which province is Jingdezhen situated?')
+    """
+    text = " ".join(question.split())
+    m = _PAIR.match(text)
+    both = re.match(r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?P<a>[A-Z0-9].*?)\s+and\s+"
+                    r"(?P<b>[A-Z0-9].*?)\s+(?P<rest>both\s+[^?]*?)\s*\??\s*$", text)
+    m = both or m  # "... B both N": B may hold lower-case words ("Escape from the Dark")
+    if m is None:
+        return None
+    a, b, rest = m.group("a").strip(), m.group("b").strip(), m.group("rest").strip()
+    if len(a.split()) > 6 or len(b.split()) > 6:
+        return None
+    be = "Is" if m.group("aux").lower() in ("are", "is") else "Was"
+    same = _SAME.match(rest)
+    if same is not None:
+        noun, pre = same.group("noun"), same.group("pre").strip()
+        words = pre.split()
+        if words and words[-1] in ("in", "from", "at", "of", "on"):
+            prep, words = words[-1], words[:-1]
+        else:
+            prep = "in"
+        verb = " ".join(w for w in words if not w.endswith("s") or w.endswith("ss"))
+        if words and words[0].endswith("s") and not verb and prep == "of":
+            # "members of the same band" -> "Which band is A a member of?"
+            role = _singular(words[0])
+            qs = tuple(f"Which {noun} {be.lower()} {x} {_article(role)} {role} {prep}?"
+                       for x in (a, b))
+        else:  # "situated in the same province", "airports in the same state"
+            qs = tuple(_tidy(f"In which {noun} {be.lower()} {x} {verb}?") for x in (a, b))
+        return YesNoPlan((a, b), qs, "same")  # type: ignore[arg-type]
+    if not rest.startswith("both "):
+        return None
+    predicate = rest[len("both "):].split()
+    if not predicate or len(predicate) > 5:
+        return None
+    last = _singular(predicate[-1])
+    phrase = " ".join([*predicate[:-1], last])
+    qs = tuple(f"{be} {x} {_article(phrase)} {phrase}?" for x in (a, b))
+    return YesNoPlan((a, b), qs, "all")  # type: ignore[arg-type]
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
+def decide_yes_no(plan: YesNoPlan, values: tuple[str, str]) -> str | None:
+    """``yes``/``no`` from the two answers, or ``None`` when they do not decide."""
+    from llm.metrics import normalize_answer
+
+    a, b = (normalize_answer(v) for v in values)
+    if plan.test == "all":
+        if a not in ("yes", "no") or b not in ("yes", "no"):
+            return None
+        return "yes" if a == b == "yes" else "no"
+    if not a or not b:
+        return None
+    ta, tb = set(a.split()), set(b.split())
+    return "yes" if a == b or ta <= tb or tb <= ta else "no"

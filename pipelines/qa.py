@@ -40,7 +40,7 @@ from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, build_messages, ground_answer
 from pipelines.answer_type import Fit, fit
-from pipelines.comparison import ComparisonPlan, decide
+from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.question_shape import AnswerType, QuestionShape, expected_type
 
 #: ``retrieve(question, top_k)`` -> hits, best first.
@@ -111,6 +111,10 @@ def answer(
         compared = _compare(reader, shape.comparison, question, on_step)
         if compared is not None:
             return _finish(compared[0], compared[1], question, shape, reader, t0, c0)
+    if shape is not None and shape.pair is not None and cfg.compare:
+        checked = _check_pair(reader, shape.pair, question, on_step)
+        if checked is not None:
+            return _finish(checked[0], checked[1], question, shape, reader, t0, c0)
     if shape is not None and shape.kind == "bridge" and cfg.hops:
         current: QuestionShape | None = shape
         while current is not None and current.bridge is not None and len(steps) < cfg.max_hops:
@@ -185,6 +189,36 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     citations = hops[winner].citations + hops[1 - winner].citations
     final = Answer(question=question, text=text, citations=citations,
                    hits=hops[winner].hits + hops[1 - winner].hits)
+    steps.append(_step(question, final))
+    if on_step is not None:
+        on_step(steps[-1])
+    return final, steps
+
+
+def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
+                on_step: Callable[[Step], object] | None) -> tuple[Answer, list[Step]] | None:
+    """Answer "Are A and B both N?" / "... the same N?" one option at a time.
+
+    ``None`` when an option's question is not answered (the question is then
+    answered as it stands).
+    """
+    hops: list[Answer] = []
+    steps: list[Step] = []
+    expects = "yes_no" if plan.test == "all" else "any"
+    for option, option_question in zip(plan.options, plan.questions, strict=True):
+        hop = reader.read(option_question, expects, reader.cfg.hop_top_k)
+        steps.append(_step(option_question, hop, replaces=option))
+        if on_step is not None:
+            on_step(steps[-1])
+        if hop.abstained:
+            return None
+        hops.append(hop)
+    verdict = decide_yes_no(plan, (hops[0].text, hops[1].text))
+    if verdict is None:
+        return None
+    final = Answer(question=question, text=verdict,
+                   citations=hops[0].citations + hops[1].citations,
+                   hits=hops[0].hits + hops[1].hits)
     steps.append(_step(question, final))
     if on_step is not None:
         on_step(steps[-1])

@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pipelines.comparison import ComparisonPlan, plan_comparison
+from pipelines.comparison import ComparisonPlan, YesNoPlan, plan_comparison, plan_yes_no
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -174,6 +174,7 @@ class QuestionShape:
     expects: AnswerType
     bridge: Bridge | None = None
     comparison: ComparisonPlan | None = None  # how to compare, for "..., A or B?"
+    pair: YesNoPlan | None = None  # how to check, for "Are A and B both N?"
 
 
 def analyse(nlp: Language, question: str,
@@ -193,7 +194,7 @@ def analyse(nlp: Language, question: str,
     expects = expected_type(question, doc)
     if _is_yes_no(doc):
         kind: ShapeKind = "comparison" if _is_comparison(question, doc) else "yes_no"
-        return QuestionShape(question, kind, "yes_no")
+        return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
     if _is_comparison(question, doc):
         return QuestionShape(question, "comparison", expects,
                              comparison=plan_comparison(nlp, question))

@@ -260,3 +260,33 @@ def test_ask_on_a_fake_base_answers_in_one_hop(kb):
     ans = kb.ask("Who founded Acme Robotics?", mode="vector",
                  generator=ScriptedGenerator("Maria Okafor"))
     assert ans.text == "Maria Okafor" and ans.shape == "single" and not ans.abstained
+
+
+def test_a_both_question_checks_each_option():
+    from pipelines.comparison import YesNoPlan, decide_yes_no, plan_yes_no
+
+    plan = plan_yes_no("Are Medici and Senet both board games?")
+    assert plan == YesNoPlan(("Medici", "Senet"),
+                             ("Is Medici a board game?", "Is Senet a board game?"), "all")
+    assert decide_yes_no(plan, ("Yes", "yes")) == "yes"
+    assert decide_yes_no(plan, ("yes", "No")) == "no"
+    assert decide_yes_no(plan, ("yes", "Italy")) is None
+    same = plan_yes_no("Are Nantong and Jingdezhen situated in the same province?")
+    assert same is not None and same.test == "same"
+    assert same.questions[0] == "In which province is Nantong situated?"
+    assert decide_yes_no(same, ("Jiangsu", "Jiangxi")) == "no"
+    assert decide_yes_no(same, ("Jiangsu province", "Jiangsu")) == "yes"
+    assert plan_yes_no("Is Lena older than Ivo?") is None
+
+
+def test_a_both_question_is_answered_option_by_option(kb):
+    from pipelines.comparison import plan_yes_no
+
+    q = "Were Acme Robotics and Bolt Logistics both founded in Lisbon?"
+    plan = plan_yes_no("Are Acme Robotics and Bolt Logistics both companies?")
+    assert plan is not None
+    shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
+    gen = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
+                                               "Is Bolt Logistics": "Yes"}))
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.text == "yes" and [s.answer for s in ans.steps] == ["yes", "yes", "yes"]
