@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kgqa.errors import ModelError
+from kgqa.errors import ExtractionError, ModelError
 from kgqa.types import Chunk, Extraction
 
 
@@ -61,6 +61,16 @@ class ExtractorProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def alive(self) -> bool:
+        """Is the child process running (and not stopped by a crash)?"""
+        return self._proc is not None and self._proc.is_alive()
+
+    def restart(self) -> None:
+        """Start a new child after the last one stopped (a crash on some input)."""
+        self.close()
+        self.start()
+
     def start(self) -> None:
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
@@ -72,7 +82,10 @@ class ExtractorProcess:
         )
         self._proc.start()
         child.close()
-        status, value = self._receive()
+        try:
+            status, value = self._receive()
+        except ExtractionError as e:
+            status, value = "error", str(e)
         if status != "ready":
             self.close()
             raise ModelError(f"the extraction process could not start: {value}")
@@ -84,7 +97,7 @@ class ExtractorProcess:
     def result(self) -> list[Extraction]:
         status, value = self._receive()
         if status != "ok":
-            raise ModelError(f"extraction failed in the worker process: {value}")
+            raise ExtractionError(f"extraction failed in the worker process: {value}")
         return value
 
     def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
@@ -96,7 +109,7 @@ class ExtractorProcess:
             return self._conn.recv()
         except (EOFError, OSError) as e:
             code = self._proc.exitcode if self._proc is not None else None
-            raise ModelError(f"the extraction process stopped (exit code {code})") from e
+            raise ExtractionError(f"the extraction process stopped (exit code {code})") from e
 
     def close(self) -> None:
         if self._conn is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgqa.errors import (
     ConfigError,
+    ExtractionError,
     IngestError,
     KgqaError,
     ModelError,
@@ -27,6 +28,7 @@ from kgqa.errors import (
 )
 from kgqa.types import (
     Chunk,
+    Conflict,
     Document,
     Entity,
     IngestProblem,
@@ -45,8 +47,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Chunk",
     "ConfigError",
+    "Conflict",
     "Document",
     "Entity",
+    "ExtractionError",
     "IngestError",
     "IngestProblem",
     "IngestReport",

@@ -33,6 +33,7 @@ from kgqa.types import Answer, Document, Entity, Hit, IngestReport, Mention, Nei
 from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
+from pipelines.loaders import Loaded
 from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
 from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
@@ -160,7 +161,7 @@ class KnowledgeBase:
         ones replace their old chunks, vectors, mentions and relations. Bad
         inputs are listed in ``report.problems`` and the rest goes on.
         """
-        if isinstance(sources, (str, Path, Document)):
+        if isinstance(sources, (str, Path, Document, Loaded)):
             sources = [sources]
         with self._lock:
             report, times = run_ingest(
