@@ -52,6 +52,7 @@ class ExtractorProcess:
         self._args = args
         self._conn: Any = None
         self._proc: Any = None
+        self._broken = False  # the pipe to the child failed: it stopped
         self.name = ""
 
     def __enter__(self) -> ExtractorProcess:
@@ -64,7 +65,7 @@ class ExtractorProcess:
     @property
     def alive(self) -> bool:
         """Is the child process running (and not stopped by a crash)?"""
-        return self._proc is not None and self._proc.is_alive()
+        return self._proc is not None and not self._broken and self._proc.is_alive()
 
     def restart(self) -> None:
         """Start a new child after the last one stopped (a crash on some input)."""
@@ -72,6 +73,7 @@ class ExtractorProcess:
         self.start()
 
     def start(self) -> None:
+        self._broken = False
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
@@ -92,7 +94,11 @@ class ExtractorProcess:
         self.name = value
 
     def submit(self, chunks: Sequence[Chunk]) -> None:
-        self._conn.send(list(chunks))
+        try:
+            self._conn.send(list(chunks))
+        except OSError as e:  # BrokenPipeError: the child has stopped
+            self._broken = True
+            raise ExtractionError(f"the extraction process stopped ({e})") from e
 
     def result(self) -> list[Extraction]:
         status, value = self._receive()
@@ -108,6 +114,9 @@ class ExtractorProcess:
         try:
             return self._conn.recv()
         except (EOFError, OSError) as e:
+            self._broken = True
+            if self._proc is not None:
+                self._proc.join(timeout=5)
             code = self._proc.exitcode if self._proc is not None else None
             raise ExtractionError(f"the extraction process stopped (exit code {code})") from e
 

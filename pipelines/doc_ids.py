@@ -87,8 +87,18 @@ def assign_ids(
         )
 
     for doc, is_record in docs:
+        established = next(
+            (
+                c
+                for c in _path_candidates(doc)
+                if c in stored and c not in taken and same_source(stored[c][0], doc.source)
+            ),
+            None,
+        )
         if free_for(doc.id, doc):
             chosen = doc.id
+        elif established is not None:  # kept beside the other one in an earlier run
+            chosen = established
         else:
             holder_source = (taken.get(doc.id) or stored[doc.id])[0]
             in_run = doc.id in taken
@@ -130,16 +140,7 @@ def _skipped(c: Conflict) -> IngestProblem:
 
 def _candidates(doc: Document) -> Iterator[str]:
     """Other ids for ``doc``: its path with more and more folders, then ``stem-N.suffix``."""
-    path = _LINE_SUFFIX.sub("", doc.source)
-    pure = PurePath(path)
-    if path and pure.is_absolute():
-        own = tuple(doc.id.split("/"))
-        parts = pure.parts
-        # A file's id is the end of its path; a record's id follows its file's name.
-        folders = parts[: -len(own)] if parts[-len(own) :] == own else parts
-        folders = folders[1:]  # without the root ("/" or "C:\\")
-        for k in range(1, len(folders) + 1):
-            yield "/".join((*folders[-k:], *own))
+    yield from _path_candidates(doc)
     stem, dot, suffix = doc.id.rpartition(".")
     if not stem or "/" in suffix:
         stem, dot, suffix = doc.id, "", ""
@@ -147,6 +148,26 @@ def _candidates(doc: Document) -> Iterator[str]:
     while True:
         yield f"{stem}-{n}{dot}{suffix}"
         n += 1
+
+
+def _path_candidates(doc: Document) -> list[str]:
+    """``doc``'s id with more and more of the folders above it (none without a path).
+
+    >>> _path_candidates(Document("notes.md", "", "x", source="/home/me/birch/notes.md"))
+    ['birch/notes.md', 'me/birch/notes.md', 'home/me/birch/notes.md']
+    >>> _path_candidates(Document("7", "", "x", source="/data/c.jsonl:7"))
+    ['c.jsonl/7', 'data/c.jsonl/7']
+    """
+    path = _LINE_SUFFIX.sub("", doc.source)
+    pure = PurePath(path)
+    if not path or not pure.is_absolute():
+        return []
+    own = tuple(doc.id.split("/"))
+    parts = pure.parts
+    # A file's id is the end of its path; a record's id follows its file's name.
+    folders = parts[: -len(own)] if parts[-len(own) :] == own else parts
+    folders = folders[1:]  # without the root ("/" or "C:\\")
+    return ["/".join((*folders[-k:], *own)) for k in range(1, len(folders) + 1)]
 
 
 def same_source(stored: str, new: str) -> bool:

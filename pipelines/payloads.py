@@ -180,9 +180,8 @@ def describe(payloads: list[Payload], rest: bool = True) -> str:
             ", ..." if len(payloads) > 5 else ""
         )
         where = f"{len(payloads)} places (lines {lines})"
-    return (
-        f"{where}: {chars:,} characters of non-prose data ({what}) were not indexed; the rest was"
-    )
+    tail = "the rest was" if rest else "nothing else is left to index"
+    return f"{where}: {chars:,} characters of non-prose data ({what}) were not indexed; {tail}"
 
 
 def chunk_without_payloads(

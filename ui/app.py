@@ -20,6 +20,7 @@ message, never as a traceback. The page calls only kgqa's public API. Tests
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -336,6 +337,11 @@ def settle_conflicts(kb: KnowledgeBase) -> None:
         return
     choice = st.session_state.get("conflict_choice") or "keep-both"
     uploads = job.result.pending
+    if choice == "skip":
+        job.result = dataclasses.replace(job.result, pending=())
+        names = ", ".join(u.name for u in uploads)
+        flash("build", "info", f"Skipped {names}: the knowledge base is unchanged.")
+        return
     st.session_state["ingest_job"] = ui.Job(
         "ingest",
         lambda j: ui.ingest_uploads(kb, uploads, j.progress, on_conflict=choice),

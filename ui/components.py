@@ -27,6 +27,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -211,7 +212,9 @@ def ingest_uploads(
     accepted: list[str] = []
     loaded: list[Loaded] = []
     by_name: dict[str, Upload] = {}
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Each upload is its own source: a browser sends no path that could tell
+    # a new version of a file from another file of the same name.
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds") + f" #{uuid.uuid4().hex[:8]}"
     for up in uploads:
         name = Path(up.name.replace("\\", "/")).name.strip()
         reason = upload_problem(name, len(up.data))
