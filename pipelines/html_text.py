@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 #: Pages larger than this (characters of HTML) are exports rather than web
@@ -185,7 +186,9 @@ class _HtmlText(HTMLParser):
         self.h1 = ""
         self._skip_hidden = skip_hidden
         self._open: list[tuple[str, bool]] = []  # (tag, hides its content)
-        self._hidden = 0
+        self._open_count: Counter[str] = Counter()  # open elements per tag
+        self._hidden = 0  # open elements that hide their content
+        self._in_content = 0  # open <main> and <article> elements
         self._lines: list[list[str]] = [[]]  # current block, split at <br>
         self._skip = 0
         self._in_head = False
@@ -200,7 +203,9 @@ class _HtmlText(HTMLParser):
                 self.handle_endtag(tag)  # an unclosed <p> or <li> ends at the next one
             hides = self._hides(tag, dict(attrs))
             self._open.append((tag, hides))
+            self._open_count[tag] += 1
             self._hidden += hides
+            self._in_content += tag in ("main", "article")
         if tag in _SKIP_TAGS:
             self._skip += 1
         elif tag == "head":
@@ -229,8 +234,7 @@ class _HtmlText(HTMLParser):
             return True
         if (attrs.get("role") or "").lower() in _LANDMARK_ROLES:
             return True
-        inside_content = any(t in ("main", "article") for t, _ in self._open)
-        return tag in ("header", "footer", "aside") and not inside_content
+        return tag in ("header", "footer", "aside") and not self._in_content
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
@@ -239,10 +243,12 @@ class _HtmlText(HTMLParser):
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
-        if self._skip_hidden and any(t == tag for t, _ in self._open):
-            while self._open:
+        if self._skip_hidden and self._open_count[tag]:
+            while self._open:  # close what was left open inside it, as a browser does
                 open_tag, hides = self._open.pop()
+                self._open_count[open_tag] -= 1
                 self._hidden -= hides
+                self._in_content -= open_tag in ("main", "article")
                 if open_tag == tag:
                     break
         if tag in _SKIP_TAGS:

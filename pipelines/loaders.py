@@ -41,6 +41,7 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -150,8 +151,14 @@ def _walk(folder: Path, root: Path, encoding: str | None) -> Iterator[Loaded | I
         except OSError as e:
             yield IngestProblem(str(path), f"cannot read: {_os_reason(e)}")
             continue
-        if is_file and path.suffix.lower() in SUPPORTED_SUFFIXES:
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        if is_file:
             yield from _load_file(path, path.relative_to(root).as_posix(), encoding)
+        elif entry.is_symlink() and not path.exists():
+            yield IngestProblem(str(path), "broken link: what it points to does not exist")
+        elif not path.is_dir():
+            yield IngestProblem(str(path), "not a regular file (a pipe, socket or device)")
 
 
 def _load_file(path: Path, doc_id: str, encoding: str | None) -> Iterator[Loaded | IngestProblem]:
@@ -227,7 +234,11 @@ def _document(doc_id: str, title: str, text: str, source: str) -> Document:
         )
     if len(doc_id) > MAX_ID_CHARS:
         raise _Bad(f"id too long ({len(doc_id):,} characters; the limit is {MAX_ID_CHARS:,})")
-    doc_id, title, text = (_SURROGATE.sub("\ufffd", x) for x in (doc_id, title, text))
+    # File names that are not valid UTF-8 and JSON escapes can carry unpaired
+    # surrogates, which no store can encode.
+    doc_id, title, text, source = (
+        _SURROGATE.sub("\ufffd", x) for x in (doc_id, title, text, source)
+    )
     return Document(id=doc_id, title=title, text=text, source=source)
 
 
@@ -287,6 +298,10 @@ def _read_pdf(data: bytes, fallback: str) -> tuple[str, str]:
     import pypdf  # heavy-ish; only needed for PDFs
     from pypdf.errors import DependencyError
 
+    # pypdf logs the damage it repairs without naming the file; a damaged PDF
+    # that still cannot be read is reported below, with its name.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -328,7 +343,7 @@ def _load_jsonl(data: bytes, path: str, stored: str) -> Iterator[Loaded | Ingest
                 yield IngestProblem(path, f"not valid {codec} after its byte-order mark ({e})")
                 return
             break
-    nul = data.find(b"\x00")
+    nul = data.find(b"\x00", 0, 1024)  # further on, a NUL byte spoils only its line
     if nul >= 0:
         yield IngestProblem(path, f"binary file (NUL byte at byte offset {nul}); expected JSONL")
         return
