@@ -40,6 +40,7 @@ from kgqa.types import (
 )
 
 if TYPE_CHECKING:
+    from pipelines.ingest import IngestOptions
     from pipelines.kb import KnowledgeBase
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "Entity",
     "ExtractionError",
     "IngestError",
+    "IngestOptions",
     "IngestProblem",
     "IngestReport",
     "KgqaError",
@@ -72,4 +74,8 @@ def __getattr__(name: str) -> Any:
         from pipelines.kb import KnowledgeBase
 
         return KnowledgeBase
+    if name == "IngestOptions":
+        from pipelines.ingest import IngestOptions
+
+        return IngestOptions
     raise AttributeError(f"module 'kgqa' has no attribute {name!r}")

@@ -158,8 +158,11 @@ class KnowledgeBase:
         """Ingest files, folders, JSONL corpora or :class:`Document` values.
 
         Unchanged documents (same id and content hash) are skipped; changed
-        ones replace their old chunks, vectors, mentions and relations. Bad
-        inputs are listed in ``report.problems`` and the rest goes on.
+        ones replace their old chunks, vectors, mentions and relations. A
+        document from another source than the one holding its id is settled by
+        ``options.on_conflict`` and listed in ``report.conflicts``. Bad inputs
+        (and parts of inputs that were not indexed) are listed in
+        ``report.problems`` and the rest goes on.
         """
         if isinstance(sources, (str, Path, Document, Loaded)):
             sources = [sources]

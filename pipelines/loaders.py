@@ -22,6 +22,8 @@ found under, with forward slashes; a file given directly gets its file name::
     iter_documents(["demo/corpus"])   # -> ids "people-maria.md", "sub/x.txt"
     iter_documents(["notes/a.txt"])   # -> id "a.txt"
 
+(Two files can share such an id; ``pipelines/doc_ids.py`` settles that.)
+
 Text and HTML files are decoded as they declare (a byte-order mark, a charset
 declaration or a coding line), else as UTF-8, else with the caller's
 ``encoding``; see ``pipelines/encodings.py``. The text is kept as read, except
@@ -32,8 +34,9 @@ surrogates (from JSON escapes) become U+FFFD, so chunk offsets point into
 
 Files over :data:`MAX_FILE_BYTES`, texts over :data:`MAX_TEXT_CHARS` and ids
 over :data:`MAX_ID_CHARS` are refused with a problem: the store and the graph
-server could not hold them. An unexpected error while reading one file is a
-problem for that file, never an exception.
+server could not hold them. Titles are cut to :data:`MAX_TITLE_CHARS`. An
+unexpected error while reading one file is a problem for that file, never an
+exception.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ MAX_FILE_BYTES = 1 << 30
 MAX_TEXT_CHARS = 100_000_000
 #: Longest document id: ids are keys in the store and in Neo4j's indexes (8 kB a key).
 MAX_ID_CHARS = 1000
+#: Longest title kept (a longer one is cut): the title is embedded with every chunk.
+MAX_TITLE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,7 @@ def _document(doc_id: str, title: str, text: str, source: str) -> Document:
         )
     if len(doc_id) > MAX_ID_CHARS:
         raise _Bad(f"id too long ({len(doc_id):,} characters; the limit is {MAX_ID_CHARS:,})")
+    title = title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
     # File names that are not valid UTF-8 and JSON escapes can carry unpaired
     # surrogates, which no store can encode.
     doc_id, title, text, source = (
