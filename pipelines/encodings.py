@@ -200,6 +200,16 @@ def _not_utf8(data: bytes, e: UnicodeDecodeError) -> str:
     )
 
 
+def likely_encoding(data: bytes) -> str | None:
+    """The encoding ``data`` most likely has (charset-normalizer's guess), or None.
+
+    >>> likely_encoding("Größe: 10 €, crème brûlée à la carte".encode("cp1252"))
+    'cp1252'
+    """
+    guess = _guess(data)
+    return _pretty(guess[0]) if guess else None
+
+
 def _guess(data: bytes) -> tuple[str, list[str]] | None:
     """charset-normalizer's most likely encoding of ``data`` and the equally likely others."""
     try:

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgqa.types import Document, IngestProblem
-from pipelines.encodings import BOMS, UndecodableError, decode_text
+from pipelines.encodings import BOMS, UndecodableError, decode_text, likely_encoding
 from pipelines.html_text import html_to_text
 
 TEXT_SUFFIXES = frozenset({".txt"})
@@ -281,8 +281,10 @@ def _decode_line(data: bytes, base_offset: int) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        guess = likely_encoding(data)
+        looks = f"; it looks like {guess}" if guess and guess != "UTF-8" else ""
         raise _Bad(
-            f"invalid UTF-8 at byte offset {base_offset + e.start}; JSONL is UTF-8: "
+            f"invalid UTF-8 at byte offset {base_offset + e.start}{looks}: JSONL is UTF-8, "
             "save the file as UTF-8"
         ) from e
 

@@ -22,10 +22,13 @@ payloads by these rules: their long runs are sentences.
 stay those of the stored document, which keeps the payload) and cuts any chunk
 longer than :data:`MAX_CHUNK_CHARS` at a space::
 
-    >>> from kgqa.types import Document
     >>> text = "Sample K-17.\\nSequence: " + "ACGT" * 50 + "\\nFound near Dunmore."
     >>> [(p.line, p.end - p.start) for p in find_payloads(text)]
     [(2, 200)]
+    >>> from pipelines.chunking import chunk_document
+    >>> chunks, _ = chunk_without_payloads(Document("d", "", text), chunk_document)
+    >>> [c.text for c in chunks]
+    ['Sample K-17.\\nSequence:', 'Found near Dunmore.']
 """
 
 from __future__ import annotations

@@ -160,3 +160,14 @@ def test_lone_surrogates_from_json_escapes_become_replacement_characters(
     path.write_text('{"id": "1", "title": "T", "text": "broken \\ud800 pair"}\n')
     item = only(list(iter_documents([path])))
     assert isinstance(item, Loaded) and item.document.text == "broken \ufffd pair"
+
+
+def test_a_jsonl_line_that_is_not_utf8_names_the_likely_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    record = '{"id": "1", "text": "Crème brûlée à la française chez Müller"}\n'
+    path.write_bytes(b'{"id": "0", "text": "Fine."}\n' + record.encode("latin-1"))
+    items = list(iter_documents([path]))
+    assert isinstance(items[0], Loaded)
+    problem = items[1]
+    assert isinstance(problem, IngestProblem) and problem.source == f"{path}:2"
+    assert "invalid UTF-8 at byte offset" in problem.reason and "cp1252" in problem.reason
