@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _kb_arg(p)
     p.add_argument(
         "--embedder",
+        type=cli_args.embedder_spec,
         help="embedding model for a NEW base: a packaged name "
         "(default all-MiniLM-L6-v2), a local sentence-transformers directory, "
         "or hash:DIM",

@@ -71,3 +71,16 @@ def encoding(name: str) -> str:
             f"unknown encoding {name!r}; use a name such as cp1252, latin-1, utf-16 or shift_jis"
         ) from None
     return name
+
+
+def embedder_spec(spec: str) -> str:
+    """An argparse type: an embedder spec; ``hash:DIM`` needs a whole DIM of 8 or more.
+
+    A model name or directory is checked when the base opens (a missing model
+    is an error, not bad usage).
+    """
+    if spec == "hash" or spec.startswith("hash:"):
+        dim = spec.partition(":")[2]
+        if dim and (not dim.isdigit() or int(dim) < 8):
+            raise argparse.ArgumentTypeError(f"use hash or hash:DIM with DIM >= 8, got {spec!r}")
+    return spec

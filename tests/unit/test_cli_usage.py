@@ -24,6 +24,8 @@ BAD = [
     ["ingest", "x", "--batch-docs", "0"],
     ["ingest", "x", "--on-conflict", "overwrite"],
     ["ingest", "x", "--encoding", "klingon"],
+    ["ingest", "x", "--embedder", "hash:abc"],
+    ["ingest", "x", "--embedder", "hash:4"],
     ["eval", "--corpus", "c.jsonl"],
     ["eval", "--corpus", "c", "--questions", "q", "--limit", "-1"],
     ["eval", "--corpus", "c", "--questions", "q", "--mode", "fuzzy"],
