@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kgqa.errors import ModelError
+from kgqa.errors import ExtractionError, ModelError
 from kgqa.types import Chunk, Extraction
 
 
@@ -52,6 +52,7 @@ class ExtractorProcess:
         self._args = args
         self._conn: Any = None
         self._proc: Any = None
+        self._broken = False  # the pipe to the child failed: it stopped
         self.name = ""
 
     def __enter__(self) -> ExtractorProcess:
@@ -61,7 +62,18 @@ class ExtractorProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def alive(self) -> bool:
+        """Is the child process running (and not stopped by a crash)?"""
+        return self._proc is not None and not self._broken and self._proc.is_alive()
+
+    def restart(self) -> None:
+        """Start a new child after the last one stopped (a crash on some input)."""
+        self.close()
+        self.start()
+
     def start(self) -> None:
+        self._broken = False
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
@@ -72,19 +84,26 @@ class ExtractorProcess:
         )
         self._proc.start()
         child.close()
-        status, value = self._receive()
+        try:
+            status, value = self._receive()
+        except ExtractionError as e:
+            status, value = "error", str(e)
         if status != "ready":
             self.close()
             raise ModelError(f"the extraction process could not start: {value}")
         self.name = value
 
     def submit(self, chunks: Sequence[Chunk]) -> None:
-        self._conn.send(list(chunks))
+        try:
+            self._conn.send(list(chunks))
+        except OSError as e:  # BrokenPipeError: the child has stopped
+            self._broken = True
+            raise ExtractionError(f"the extraction process stopped ({e})") from e
 
     def result(self) -> list[Extraction]:
         status, value = self._receive()
         if status != "ok":
-            raise ModelError(f"extraction failed in the worker process: {value}")
+            raise ExtractionError(f"extraction failed in the worker process: {value}")
         return value
 
     def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
@@ -95,8 +114,11 @@ class ExtractorProcess:
         try:
             return self._conn.recv()
         except (EOFError, OSError) as e:
+            self._broken = True
+            if self._proc is not None:
+                self._proc.join(timeout=5)
             code = self._proc.exitcode if self._proc is not None else None
-            raise ModelError(f"the extraction process stopped (exit code {code})") from e
+            raise ExtractionError(f"the extraction process stopped (exit code {code})") from e
 
     def close(self) -> None:
         if self._conn is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgqa.errors import (
     ConfigError,
+    ExtractionError,
     IngestError,
     KgqaError,
     ModelError,
@@ -27,6 +28,7 @@ from kgqa.errors import (
 )
 from kgqa.types import (
     Chunk,
+    Conflict,
     Document,
     Entity,
     IngestProblem,
@@ -38,6 +40,7 @@ from kgqa.types import (
 )
 
 if TYPE_CHECKING:
+    from pipelines.ingest import IngestOptions
     from pipelines.kb import KnowledgeBase
 
 __version__ = "0.1.0"
@@ -45,9 +48,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Chunk",
     "ConfigError",
+    "Conflict",
     "Document",
     "Entity",
+    "ExtractionError",
     "IngestError",
+    "IngestOptions",
     "IngestProblem",
     "IngestReport",
     "KgqaError",
@@ -68,4 +74,8 @@ def __getattr__(name: str) -> Any:
         from pipelines.kb import KnowledgeBase
 
         return KnowledgeBase
+    if name == "IngestOptions":
+        from pipelines.ingest import IngestOptions
+
+        return IngestOptions
     raise AttributeError(f"module 'kgqa' has no attribute {name!r}")

@@ -40,5 +40,12 @@ class ModelError(KgqaError):
     """A model could not be found, verified or loaded."""
 
 
+class ExtractionError(ModelError):
+    """The entity extractor failed on some chunks (the model itself had loaded).
+
+    Ingest reports the documents concerned as problems and goes on.
+    """
+
+
 class NotFoundError(KgqaError):
     """A document, entity or chunk id does not exist in the knowledge base."""

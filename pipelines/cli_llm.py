@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from pipelines import cli_args
+
 if TYPE_CHECKING:
     from kgqa.types import Citation, Step
     from llm.generator import Generator
@@ -48,7 +50,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``ask`` and ``serve-llm`` subcommands to the ``kgqa`` parser."""
     p = sub.add_parser("ask", help="answer a question from a knowledge base, with citations")
-    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("question", type=cli_args.text, help="the question, in quotes")
     p.add_argument(
         "--kb",
         default=os.environ.get("KGQA_KB", "kgqa-kb"),
@@ -63,14 +65,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "(default: $KGQA_LLM_URL)",
     )
     p.add_argument("--llm-model", metavar="NAME", help="the model name to ask the server for")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for a server")
+    p.add_argument(
+        "--timeout",
+        type=cli_args.positive_seconds,
+        default=120.0,
+        help="seconds to wait for a server",
+    )
     p.add_argument(
         "--mode",
         default="hybrid",
         choices=("vector", "lexical", "graph", "hybrid"),
         help="retrieval mode (default hybrid)",
     )
-    p.add_argument("--top-k", type=int, default=5, help="passages given to the model")
+    p.add_argument(
+        "--top-k", type=cli_args.at_least_1, default=5, help="passages given to the model"
+    )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--no-stream", action="store_true", help="do not stream tokens")
 
@@ -79,7 +88,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default loopback only)"
     )
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    p.add_argument(
+        "--port", type=cli_args.port_or_0, default=8000, help="port (default 8000; 0: any free)"
+    )
 
 
 def _generator(args: argparse.Namespace) -> Generator:

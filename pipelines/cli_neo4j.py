@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipelines import cli_args
+
 CREATING = ("ingest", "eval")  # commands that may create a base
 
 
@@ -59,7 +61,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--target-kb", help="directory of the copy (default: the --kb directory + '-neo4j')"
     )
-    p.add_argument("--batch-docs", type=int, default=64, help="documents per transaction")
+    p.add_argument(
+        "--batch-docs", type=cli_args.at_least_1, default=64, help="documents per transaction"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _neo4j_args(p)

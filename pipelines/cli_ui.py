@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from pipelines import cli_args
+
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # localhost directly
 
 
@@ -31,7 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=os.environ.get("KGQA_KB", "kgqa-kb"),
         help="knowledge base directory (default: $KGQA_KB or ./kgqa-kb)",
     )
-    p.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    p.add_argument(
+        "--port", type=cli_args.port, default=8501, help="port to serve on (default 8501)"
+    )
     p.add_argument(
         "--host",
         default="127.0.0.1",

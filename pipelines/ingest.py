@@ -6,30 +6,59 @@ resolved and written to the store in one transaction. A process killed
 mid-ingest therefore leaves every finished batch committed and nothing of the
 batch in flight; running the same ingest again skips what is already there
 (same content hash) and does the rest.
+
+No single input can end the run. Before a document reaches a model, its
+non-prose payloads are left out of its chunks and every chunk is cut to a
+size the models accept (``pipelines/payloads.py``); entity ids longer than
+:data:`MAX_ENTITY_ID_CHARS` are dropped. When a batch still fails, its
+documents are ingested one by one, and a document that fails alone becomes a
+problem naming it. Only errors of the store or of loading a model (which no
+other document could escape either) end the run.
+
+Ids are settled first (``pipelines/doc_ids.py``): a document never silently
+takes the id of a document from another source.
 """
 
 from __future__ import annotations
 
+import codecs
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from kg.extract import EntityExtractor
 from kg.extract_process import ExtractorProcess
 from kg.resolve import NameIndex, normalize, resolve_batch
-from kg.store import DocumentRecord, GraphStore
-from kgqa.types import Chunk, Document, Extraction, IngestProblem, IngestReport, Mention
-from pipelines.chunking import ChunkerConfig, chunk_document
+from kg.store import DocumentRecord, GraphStore, WriteSummary
+from kgqa.errors import ConfigError, ExtractionError, ModelError, StoreError
+from kgqa.types import (
+    Chunk,
+    Document,
+    Extraction,
+    IngestProblem,
+    IngestReport,
+    Mention,
+)
+from pipelines.chunking import ChunkerConfig, TokenCounter, chunk_document
+from pipelines.doc_ids import OnConflict, assign_ids, check_policy
 from pipelines.languages import LanguageCheck
 from pipelines.loaders import Loaded, iter_documents
+from pipelines.payloads import chunk_without_payloads, describe
 from retrieval.embed import Embedder, HasTokenWindow
 
-Source = str | Path | Document
+Source = str | Path | Document | Loaded
+
+#: Longest entity id written: ids are keys in the store and in Neo4j's indexes.
+MAX_ENTITY_ID_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,12 @@ class IngestOptions:
 
     ``batch_docs``: documents per store transaction (and per extraction /
     embedding batch). ``embed_batch_size``: texts per forward pass.
+    ``on_conflict``: what to do with a new document whose id belongs to a
+    document from another source (``"keep-both"``: store it under a longer
+    id; ``"replace"``; ``"skip"``; see ``pipelines/doc_ids.py``).
+    ``encoding``: how to decode text files that are not UTF-8 and do not
+    declare their encoding (a codec name such as ``"cp1252"``); None reports
+    them as problems that name the likely encoding.
     """
 
     batch_docs: int = 128
@@ -48,6 +83,24 @@ class IngestOptions:
     # module, so the Python API defaults to a thread and the CLI (whose main
     # module is guarded) asks for None.
     extract_in_process: bool | None = False
+    on_conflict: OnConflict = "keep-both"
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        check_policy(self.on_conflict)
+        if self.batch_docs < 1 or self.embed_batch_size < 1:
+            raise ConfigError(
+                f"batch sizes must be at least 1, got batch_docs={self.batch_docs}, "
+                f"embed_batch_size={self.embed_batch_size}"
+            )
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError as e:
+                raise ConfigError(
+                    f"unknown encoding {self.encoding!r}; use a name such as cp1252, "
+                    "latin-1, utf-16 or shift_jis"
+                ) from e
 
 
 @dataclass
@@ -76,37 +129,25 @@ def embed_text(title: str, chunk: Chunk) -> str:
 
 
 def collect_documents(
-    sources: Iterable[Source],
+    sources: Iterable[Source], encoding: str | None = None
 ) -> tuple[list[tuple[Document, bool]], list[IngestProblem]]:
     """Load every source; return ``[(document, is_record)]`` and the problems found.
 
-    A document id seen twice in one call is a problem for the second one.
+    Ids are as loaded; :func:`pipelines.doc_ids.assign_ids` settles clashes.
     """
     docs: list[tuple[Document, bool]] = []
     problems: list[IngestProblem] = []
-    seen: dict[str, str] = {}
     paths: list[str | Path] = []
-
-    def add(doc: Document, is_record: bool) -> None:
-        if doc.id in seen:
-            problems.append(
-                IngestProblem(
-                    doc.source or doc.id,
-                    f"duplicate document id {doc.id!r} (also in {seen[doc.id]})",
-                )
-            )
-            return
-        seen[doc.id] = doc.source or doc.id
-        docs.append((doc, is_record))
-
     for src in sources:
         if isinstance(src, Document):
-            add(src, False)
+            docs.append((src, False))
+        elif isinstance(src, Loaded):
+            docs.append((src.document, src.is_record))
         else:
             paths.append(src)
-    for item in iter_documents(paths):
+    for item in iter_documents(paths, encoding):
         if isinstance(item, Loaded):
-            add(item.document, item.is_record)
+            docs.append((item.document, item.is_record))
         else:
             problems.append(item)
     return docs, problems
@@ -130,13 +171,14 @@ def run_ingest(
     """
     t0 = time.perf_counter()
     times = StageTimes()
-    docs, problems = collect_documents(sources)
+    loaded, problems = collect_documents(sources, options.encoding)
+    stored = {d.id: (d.source, d.content_hash) for d in store.list_documents()}
+    docs, conflicts, id_problems = assign_ids(loaded, stored, options.on_conflict)
+    problems += id_problems
     times.load = time.perf_counter() - t0
-    existing = store.document_hashes()
-    todo = [(d, r) for d, r in docs if existing.get(d.id) != d.content_hash]
+    todo = [(d, r) for d, r in docs if stored.get(d.id, ("", ""))[1] != d.content_hash]
     unchanged = len(docs) - len(todo)
-    updated = sum(1 for d, _ in todo if d.id in existing)
-    totals = {"chunks": 0, "mentions": 0, "relations": 0, "entities": 0}
+    totals = {"chunks": 0, "mentions": 0, "relations": 0, "entities": 0, "added": 0, "updated": 0}
     counter = embedder.token_window() if isinstance(embedder, HasTokenWindow) and todo else None
     names = name_index(store) if todo else None
 
@@ -146,42 +188,17 @@ def run_ingest(
     if in_process is None:  # the CLI's choice; see IngestOptions
         in_process = len(todo) >= PROCESS_MIN_DOCS and hasattr(extractor, "spawn_args")
     with _Overlap(extractor, in_process) as overlap:
+        work = _BatchWork(store, embedder, chunker, overlap, options, times,
+                          counter=counter, names=names, language=language)
         for batch in _batches(todo, options.batch_docs):
-            t = time.perf_counter()
-            chunked: list[tuple[Document, list[Chunk]]] = []
-            for doc, is_record in batch:
-                if language is not None:
-                    language.see(doc)
-                chunks = chunk_document(doc, chunker, is_record=is_record, counter=counter)
-                if not chunks:
-                    problems.append(IngestProblem(doc.source or doc.id, "no text to index"))
-                    continue
-                chunked.append((doc, chunks))
-            times.chunk += time.perf_counter() - t
-            all_chunks = [c for _, cs in chunked for c in cs]
-            titles = [doc.title for doc, cs in chunked for _ in cs]
-
-            t = time.perf_counter()
-            overlap.submit(all_chunks)
-            vectors = embedder.embed(
-                [embed_text(title, c) for title, c in zip(titles, all_chunks, strict=False)],
-                batch_size=options.embed_batch_size,
-            )
-            times.embed += time.perf_counter() - t
-            extractions, extract_s = overlap.result()
-            times.extract += extract_s
-
-            t = time.perf_counter()
-            records = list(_records(chunked, extractions, vectors, names))
-            times.resolve += time.perf_counter() - t
-
-            t = time.perf_counter()
-            summary = store.write(records)
-            times.write += time.perf_counter() - t
-            totals["chunks"] += summary.chunks
-            totals["mentions"] += summary.mentions
-            totals["relations"] += summary.relations
-            totals["entities"] += summary.entities_added
+            written, found = work.ingest_batch(batch)
+            problems += found
+            for summary, doc in written:
+                totals["chunks"] += summary.chunks
+                totals["mentions"] += summary.mentions
+                totals["relations"] += summary.relations
+                totals["entities"] += summary.entities_added
+                totals["updated" if doc.id in stored else "added"] += 1
             done += len(batch)
             if bar is not None:
                 bar.update(len(batch))
@@ -190,8 +207,8 @@ def run_ingest(
     if bar is not None:
         bar.close()
     report = IngestReport(
-        documents_added=len(todo) - updated,
-        documents_updated=updated,
+        documents_added=totals["added"],
+        documents_updated=totals["updated"],
         documents_unchanged=unchanged,
         chunks_added=totals["chunks"],
         entities_added=totals["entities"],
@@ -200,6 +217,7 @@ def run_ingest(
         problems=tuple(problems),
         seconds=time.perf_counter() - t0,
         notices=tuple(n for n in [language.notice() if language else None] if n),
+        conflicts=tuple(conflicts),
     )
     return report, times
 
@@ -208,6 +226,135 @@ def name_index(store: GraphStore) -> NameIndex:
     """The base's full person names and an entity lookup, for resolution across documents."""
     return NameIndex.of_people(
         store.entity_ids("PERSON"), lookup=lambda key: store.get_entity(key) is not None
+    )
+
+
+def _fatal(e: Exception) -> bool:
+    """Errors no other document would escape: the store, or a model that cannot load."""
+    if isinstance(e, ExtractionError):
+        return False
+    return isinstance(e, (StoreError, ModelError, sqlite3.OperationalError))
+
+
+class _BatchWork:
+    """Chunk, embed, extract, resolve and write batches; one document at a time after a failure."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        chunker: ChunkerConfig,
+        overlap: _Overlap,
+        options: IngestOptions,
+        times: StageTimes,
+        *,
+        counter: TokenCounter | None = None,
+        names: NameIndex | None = None,
+        language: LanguageCheck | None = None,
+    ) -> None:
+        self.counter = counter  # the embedder's token count, for chunk sizes
+        self.names = names  # the base's names, for resolution across documents
+        self.language = language  # sees every document, for the once-per-base notice
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+        self.overlap = overlap
+        self.options = options
+        self.times = times
+
+    def ingest_batch(
+        self, batch: list[tuple[Document, bool]]
+    ) -> tuple[list[tuple[WriteSummary, Document]], list[IngestProblem]]:
+        """Write ``batch`` in one transaction; after a failure, each document alone.
+
+        Returns ``(summary, document)`` per written document (a batch write
+        shares one summary among its documents: it is returned once, with the
+        first) and the problems found.
+        """
+        try:
+            return self._write(batch)
+        except Exception as e:
+            self.overlap.drain()
+            if _fatal(e):
+                raise
+            if len(batch) == 1:
+                return [], [_failed(batch[0][0], e)]
+        written: list[tuple[WriteSummary, Document]] = []
+        problems: list[IngestProblem] = []
+        for item in batch:
+            try:
+                w, p = self._write([item])
+            except Exception as e:
+                self.overlap.drain()
+                if _fatal(e):
+                    raise
+                problems.append(_failed(item[0], e))
+                continue
+            written += w
+            problems += p
+        return written, problems
+
+    def _write(
+        self, batch: list[tuple[Document, bool]]
+    ) -> tuple[list[tuple[WriteSummary, Document]], list[IngestProblem]]:
+        t = time.perf_counter()
+        problems: list[IngestProblem] = []
+        chunked: list[tuple[Document, list[Chunk]]] = []
+        for doc, is_record in batch:
+            if self.language is not None:
+                self.language.see(doc)
+            chunks, payloads = chunk_without_payloads(
+                doc,
+                partial(chunk_document, config=self.chunker, is_record=is_record,
+                        counter=self.counter),
+            )
+            where = doc.source or doc.id
+            if payloads:
+                reason = describe(payloads, rest=bool(chunks))
+                problems.append(IngestProblem(where, reason, partial=bool(chunks)))
+            if not chunks:
+                if not payloads:
+                    problems.append(IngestProblem(where, "no text to index"))
+                continue
+            chunked.append((doc, chunks))
+        self.times.chunk += time.perf_counter() - t
+        if not chunked:
+            return [], problems
+        all_chunks = [c for _, cs in chunked for c in cs]
+        titles = [doc.title for doc, cs in chunked for _ in cs]
+
+        t = time.perf_counter()
+        self.overlap.submit(all_chunks)
+        vectors = self.embedder.embed(
+            [embed_text(title, c) for title, c in zip(titles, all_chunks, strict=True)],
+            batch_size=self.options.embed_batch_size,
+        )  # (n_chunks, dim)
+        self.times.embed += time.perf_counter() - t
+        extractions, extract_s = self.overlap.result()
+        self.times.extract += extract_s
+        if len(extractions) != len(all_chunks):
+            raise ValueError(f"{len(extractions)} extractions for {len(all_chunks)} chunks")
+        if vectors.shape != (len(all_chunks), self.embedder.dim):
+            raise ValueError(f"the embedder returned vectors of shape {vectors.shape}")
+        if not np.isfinite(vectors).all():
+            raise ValueError("the embedder returned vectors that are not finite numbers")
+
+        t = time.perf_counter()
+        records = list(_records(chunked, extractions, vectors, self.names))
+        self.times.resolve += time.perf_counter() - t
+
+        t = time.perf_counter()
+        summary = self.store.write(records)
+        self.times.write += time.perf_counter() - t
+        empty = WriteSummary(0, 0, 0, 0)
+        return [(summary if i == 0 else empty, doc) for i, (doc, _) in enumerate(chunked)], problems
+
+
+def _failed(doc: Document, e: BaseException) -> IngestProblem:
+    return IngestProblem(
+        doc.source or doc.id,
+        f"not ingested: unexpected error ({type(e).__name__}: {str(e)[:300]}); "
+        "the other documents were ingested",
     )
 
 
@@ -226,12 +373,18 @@ def _records(
     i = 0
     for (doc, chunks), resolution in zip(chunked, resolutions, strict=True):
         n = len(chunks)
+        mentions = tuple(m for m in resolution.mentions if len(m.entity_id) <= MAX_ENTITY_ID_CHARS)
+        relations = tuple(
+            r
+            for r in resolution.relations
+            if max(len(r.source), len(r.target)) <= MAX_ENTITY_ID_CHARS
+        )
         yield DocumentRecord(
             document=doc,
             chunks=tuple(chunks),
             vectors=vectors[i : i + n],  # type: ignore[index]
-            mentions=resolution.mentions + title_mentions(doc, chunks, resolution.mentions),
-            relations=resolution.relations,
+            mentions=mentions + title_mentions(doc, chunks, mentions),
+            relations=relations,
         )
         i += n
 
@@ -251,7 +404,7 @@ def title_mentions(
     ``TITLE``, and is skipped where the chunk already mentions that entity.
     """
     key = normalize(doc.title)
-    if not key:
+    if not key or len(key) > MAX_ENTITY_ID_CHARS:
         return ()
     already = {m.chunk_id for m in found if m.entity_id == key}
     return tuple(
@@ -296,6 +449,7 @@ class _Overlap:
         self._worker: ExtractorProcess | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[list[Extraction]] | None = None
+        self._worker_busy = False
         self._t0 = 0.0
 
     def __enter__(self) -> _Overlap:
@@ -317,18 +471,31 @@ class _Overlap:
     def submit(self, chunks: list[Chunk]) -> None:
         self._t0 = time.perf_counter()
         if self._worker is not None:
+            if not self._worker.alive:  # it crashed on an earlier batch
+                self._worker.restart()
             self._worker.submit(chunks)
+            self._worker_busy = True
         else:
             assert self._pool is not None
             self._pending = self._pool.submit(self._extractor.extract, chunks)
 
     def result(self) -> tuple[list[Extraction], float]:
         if self._worker is not None:
+            self._worker_busy = False
             out = self._worker.result()
         else:
             assert self._pending is not None
-            out = self._pending.result()
+            pending, self._pending = self._pending, None
+            out = pending.result()
         return out, time.perf_counter() - self._t0
+
+    def drain(self) -> None:
+        """Wait for and drop a submitted batch whose result is no longer wanted."""
+        try:
+            if (self._worker is not None and self._worker_busy) or self._pending is not None:
+                self.result()
+        except Exception:  # its failure is the failure being handled
+            pass
 
 
 def _batches(items: list, n: int) -> Iterator[list]:

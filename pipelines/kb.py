@@ -45,6 +45,7 @@ from pipelines import derived
 from pipelines.chunking import ChunkerConfig
 from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
 from pipelines.languages import NOTICE_ID, LanguageCheck, english_only_models
+from pipelines.loaders import Loaded
 from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
 from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
@@ -174,12 +175,15 @@ class KnowledgeBase:
         """Ingest files, folders, JSONL corpora or :class:`Document` values.
 
         Unchanged documents (same id and content hash) are skipped; changed
-        ones replace their old chunks, vectors, mentions and relations. Bad
-        inputs are listed in ``report.problems`` and the rest goes on. The
-        first ingest that meets documents in a script the base's models do not
-        read says so in ``report.notices`` (once per base).
+        ones replace their old chunks, vectors, mentions and relations. A
+        document from another source than the one holding its id is settled by
+        ``options.on_conflict`` and listed in ``report.conflicts``. Bad inputs
+        (and parts of inputs that were not indexed) are listed in
+        ``report.problems`` and the rest goes on. The first ingest that meets
+        documents in a script the base's models do not read says so in
+        ``report.notices`` (once per base).
         """
-        if isinstance(sources, (str, Path, Document)):
+        if isinstance(sources, (str, Path, Document, Loaded)):
             sources = [sources]
         with self._lock:
             language = LanguageCheck(

@@ -8,8 +8,9 @@ Supported formats (:data:`SUPPORTED_SUFFIXES`, matched case-insensitively):
 
 * ``.txt`` -- title is the file stem;
 * ``.md`` / ``.markdown`` -- title is the first ``# `` heading, else the stem;
-* ``.html`` / ``.htm`` -- visible text only, one blank line between blocks;
-  title from ``<title>``, else the first ``<h1>``, else the stem;
+* ``.html`` / ``.htm`` -- the page's main content (no navigation, banners or
+  hidden elements; see ``pipelines/html_text.py``), one blank line between
+  blocks; title from ``<title>``, else the first ``<h1>``, else the stem;
 * ``.pdf`` -- text of every page, pages joined by a blank line; title from
   the PDF metadata, else the stem;
 * ``.jsonl`` -- one ``{"id", "title", "text"}`` object per line, each line a
@@ -21,8 +22,21 @@ found under, with forward slashes; a file given directly gets its file name::
     iter_documents(["demo/corpus"])   # -> ids "people-maria.md", "sub/x.txt"
     iter_documents(["notes/a.txt"])   # -> id "a.txt"
 
-The text is kept as read, except that a UTF-8 BOM is dropped and ``\\r\\n``
-becomes ``\\n``, so chunk offsets point into ``Document.text``.
+(Two files can share such an id; ``pipelines/doc_ids.py`` settles that.)
+
+Text and HTML files are decoded as they declare (a byte-order mark, a charset
+declaration or a coding line), else as UTF-8, else with the caller's
+``encoding``; see ``pipelines/encodings.py``. The text is kept as read, except
+that the byte-order mark is dropped, line ends become ``\\n`` and unpaired
+surrogates (from JSON escapes) become U+FFFD, so chunk offsets point into
+``Document.text``. ``Document.source`` is the file's absolute path (with
+``:LINE`` for a JSONL record): what tells two files with the same id apart.
+
+Files over :data:`MAX_FILE_BYTES`, texts over :data:`MAX_TEXT_CHARS` and ids
+over :data:`MAX_ID_CHARS` are refused with a problem: the store and the graph
+server could not hold them. Titles are cut to :data:`MAX_TITLE_CHARS`. An
+unexpected error while reading one file is a problem for that file, never an
+exception.
 """
 
 from __future__ import annotations
@@ -30,14 +44,16 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from kgqa.types import Document, IngestProblem
+from pipelines.encodings import BOMS, UndecodableError, decode_text, likely_encoding
+from pipelines.html_text import html_to_text
 
 TEXT_SUFFIXES = frozenset({".txt"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
@@ -47,6 +63,14 @@ JSONL_SUFFIXES = frozenset({".jsonl"})
 SUPPORTED_SUFFIXES: frozenset[str] = (
     TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES
 )
+#: Largest file read (1 GiB): the whole file is held in memory.
+MAX_FILE_BYTES = 1 << 30
+#: Largest document text (characters); SQLite holds at most 1e9 bytes in one value.
+MAX_TEXT_CHARS = 100_000_000
+#: Longest document id: ids are keys in the store and in Neo4j's indexes (8 kB a key).
+MAX_ID_CHARS = 1000
+#: Longest title kept (a longer one is cut): the title is embedded with every chunk.
+MAX_TITLE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -70,12 +94,15 @@ class _Bad(Exception):
         self.source = source
 
 
-def iter_documents(paths: Sequence[str | Path]) -> Iterator[Loaded | IngestProblem]:
+def iter_documents(
+    paths: Sequence[str | Path], encoding: str | None = None
+) -> Iterator[Loaded | IngestProblem]:
     """Yield a :class:`Loaded` per readable document, an IngestProblem per bad input.
 
     Folders are walked recursively in sorted order, skipping hidden entries
     (names starting with ``.``) and files of unsupported types. A file given
-    directly with an unsupported suffix is reported as a problem.
+    directly with an unsupported suffix is reported as a problem. ``encoding``
+    decodes text files that are neither UTF-8 nor declare their encoding.
     """
     for arg in paths:
         path = Path(arg)
@@ -84,7 +111,7 @@ def iter_documents(paths: Sequence[str | Path]) -> Iterator[Loaded | IngestProbl
         elif not path.exists():
             yield IngestProblem(str(path), "file or folder not found")
         elif path.is_dir():
-            yield from _walk(path, path)
+            yield from _walk(path, path, encoding)
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             yield IngestProblem(
                 str(path),
@@ -92,7 +119,7 @@ def iter_documents(paths: Sequence[str | Path]) -> Iterator[Loaded | IngestProbl
                 f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}",
             )
         else:
-            yield from _load_file(path, path.name)
+            yield from _load_file(path, path.name, encoding)
 
 
 def load_paths(paths: Sequence[str | Path]) -> tuple[list[Loaded], list[IngestProblem]]:
@@ -110,7 +137,7 @@ def load_paths(paths: Sequence[str | Path]) -> tuple[list[Loaded], list[IngestPr
 # --------------------------------------------------------------------------- walking
 
 
-def _walk(folder: Path, root: Path) -> Iterator[Loaded | IngestProblem]:
+def _walk(folder: Path, root: Path, encoding: str | None) -> Iterator[Loaded | IngestProblem]:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as e:
@@ -123,47 +150,115 @@ def _walk(folder: Path, root: Path) -> Iterator[Loaded | IngestProblem]:
         try:
             # Symlinked folders are not followed, so a link loop cannot hang the walk.
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(path, root)
+                yield from _walk(path, root, encoding)
                 continue
             is_file = entry.is_file()
         except OSError as e:
             yield IngestProblem(str(path), f"cannot read: {_os_reason(e)}")
             continue
-        if is_file and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield from _load_file(path, path.relative_to(root).as_posix())
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        if is_file:
+            yield from _load_file(path, path.relative_to(root).as_posix(), encoding)
+        elif entry.is_symlink() and not path.exists():
+            yield IngestProblem(str(path), "broken link: what it points to does not exist")
+        elif not path.is_dir():
+            yield IngestProblem(str(path), "not a regular file (a pipe, socket or device)")
 
 
-def _load_file(path: Path, doc_id: str) -> Iterator[Loaded | IngestProblem]:
-    suffix = path.suffix.lower()
+def _load_file(path: Path, doc_id: str, encoding: str | None) -> Iterator[Loaded | IngestProblem]:
     source = str(path)
     try:
         data = _read_bytes(path)
-        if not data:
-            raise _Bad("empty file")
-        if suffix in JSONL_SUFFIXES:
-            yield from _load_jsonl(data, source)
-            return
-        if suffix in PDF_SUFFIXES:
-            title, text = _read_pdf(data, path.stem)
-        else:
-            raw = _decode(data)
-            if suffix in HTML_SUFFIXES:
-                title, text = _read_html(raw, path.stem)
-            elif suffix in MARKDOWN_SUFFIXES:
-                title, text = _markdown_title(raw, path.stem), raw
-            else:
-                title, text = path.stem, raw
-        if not text.strip():
-            what = "no visible text" if suffix in HTML_SUFFIXES else "only whitespace"
-            raise _Bad(f"file contains {what}")
+    except _Bad as e:
+        yield IngestProblem(source, e.reason)
+        return
+    yield from load_bytes(path.name, data, source, os.path.abspath(path), doc_id, encoding)
+
+
+def load_bytes(
+    name: str,
+    data: bytes,
+    source: str,
+    stored_source: str | None = None,
+    doc_id: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[Loaded | IngestProblem]:
+    """Read one file's bytes; its type comes from ``name``'s suffix.
+
+    ``source`` names the file in problems (``source:LINE`` for JSONL lines);
+    ``stored_source`` is recorded as ``Document.source`` (default ``source``);
+    ``doc_id`` defaults to ``name``. Never raises: an unexpected error is a
+    problem for this file.
+    """
+    stored = stored_source if stored_source is not None else source
+    try:
+        yield from _load_data(name, data, source, stored, doc_id or name, encoding)
     except _Bad as e:
         yield IngestProblem(e.source or source, e.reason)
+    except Exception as e:  # a bug or a library's limit must not end the whole ingest
+        yield IngestProblem(source, f"could not be read ({type(e).__name__}: {e})")
+
+
+def _load_data(
+    name: str, data: bytes, source: str, stored: str, doc_id: str, encoding: str | None
+) -> Iterator[Loaded | IngestProblem]:
+    suffix = Path(name).suffix.lower()
+    stem = Path(name).stem
+    if not data:
+        raise _Bad("empty file")
+    if suffix in JSONL_SUFFIXES:
+        yield from _load_jsonl(data, source, stored)
         return
-    yield Loaded(Document(id=doc_id, title=title, text=text, source=source))
+    if suffix in PDF_SUFFIXES:
+        title, text = _read_pdf(data, stem)
+    else:
+        is_html = suffix in HTML_SUFFIXES
+        try:
+            raw = decode_text(data, "html" if is_html else "text", encoding).text
+        except UndecodableError as e:
+            raise _Bad(str(e)) from e
+        if is_html:
+            title, text = html_to_text(raw, stem)
+        elif suffix in MARKDOWN_SUFFIXES:
+            title, text = _markdown_title(raw, stem), raw
+        else:
+            title, text = stem, raw
+    if not text.strip():
+        what = "no visible text" if suffix in HTML_SUFFIXES else "only whitespace"
+        raise _Bad(f"file contains {what}")
+    yield Loaded(_document(doc_id, title, text, stored))
+
+
+def _document(doc_id: str, title: str, text: str, source: str) -> Document:
+    """A Document within the store's limits, with unpaired surrogates replaced."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise _Bad(
+            f"text too long ({len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}): "
+            "split it into smaller files"
+        )
+    if len(doc_id) > MAX_ID_CHARS:
+        raise _Bad(f"id too long ({len(doc_id):,} characters; the limit is {MAX_ID_CHARS:,})")
+    title = title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
+    # File names that are not valid UTF-8 and JSON escapes can carry unpaired
+    # surrogates, which no store can encode.
+    doc_id, title, text, source = (
+        _SURROGATE.sub("\ufffd", x) for x in (doc_id, title, text, source)
+    )
+    return Document(id=doc_id, title=title, text=text, source=source)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _Bad(
+                f"file too large ({size / 2**20:,.0f} MiB; the limit is "
+                f"{MAX_FILE_BYTES / 2**20:,.0f} MiB): split it into smaller files"
+            )
         return path.read_bytes()
     except OSError as e:
         raise _Bad(f"cannot read file: {_os_reason(e)}") from e
@@ -178,24 +273,20 @@ def _os_reason(e: OSError) -> str:
 # --------------------------------------------------------------------------- text
 
 
-def _decode(data: bytes, base_offset: int = 0) -> str:
-    """Decode UTF-8 text: refuse NUL bytes, drop a BOM, turn CRLF into LF.
-
-    ``base_offset`` is added to byte offsets in messages (for JSONL lines).
-    """
+def _decode_line(data: bytes, base_offset: int) -> str:
+    """Decode one JSONL line as UTF-8 (JSON's encoding); offsets in messages are the file's."""
     nul = data.find(b"\x00")
     if nul >= 0:
-        raise _Bad(
-            f"binary file (NUL byte at byte offset {base_offset + nul}); expected UTF-8 text"
-        )
-    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        raise _Bad(f"binary data (NUL byte at byte offset {base_offset + nul}); expected JSON")
     try:
-        text = data[skip:].decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
+        guess = likely_encoding(data)
+        looks = f"; it looks like {guess}" if guess and guess != "UTF-8" else ""
         raise _Bad(
-            f"invalid UTF-8 at byte offset {base_offset + skip + e.start}; save the file as UTF-8"
+            f"invalid UTF-8 at byte offset {base_offset + e.start}{looks}: JSONL is UTF-8, "
+            "save the file as UTF-8"
         ) from e
-    return text.replace("\r\n", "\n")
 
 
 _MD_TITLE = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
@@ -208,129 +299,16 @@ def _markdown_title(text: str, fallback: str) -> str:
     return m.group(1).strip() if m and m.group(1).strip() else fallback
 
 
-# --------------------------------------------------------------------------- HTML
-
-_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
-# Tags that may appear in <head>; any other start tag implicitly ends it.
-_HEAD_TAGS = frozenset({"head", "meta", "link", "title", "base"}) | _SKIP_TAGS
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "dd", "details", "dialog",
-        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
-        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-        "ol", "p", "pre", "section", "summary", "table", "tr", "ul", "caption",
-        "body", "html",
-    }
-)  # fmt: skip
-
-
-class _HtmlText(HTMLParser):
-    """Collect visible text as blocks (one per paragraph-like element)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
-        self.title = ""
-        self.h1 = ""
-        self._lines: list[list[str]] = [[]]  # current block, split at <br>
-        self._skip = 0
-        self._in_head = False
-        self._in_title = False
-        self._h1_depth = 0
-        self._h1_text = ""
-        self._pre = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag == "head":
-            self._in_head = True
-        elif tag == "title" and not self._skip:  # not an <svg><title>
-            self._in_title = True
-        elif tag == "br":
-            self._lines.append([])
-        elif tag in ("td", "th"):
-            self._lines[-1].append(" ")
-        if tag not in _HEAD_TAGS:
-            self._in_head = False
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        if tag == "pre":
-            self._pre += 1
-        if tag == "h1" and not self.h1:
-            self._h1_depth += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self._lines.append([])
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip = max(0, self._skip - 1)
-        elif tag == "head":
-            self._in_head = False
-        elif tag == "title":
-            self._in_title = False
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        if tag == "pre":
-            self._pre = max(0, self._pre - 1)
-        if tag == "h1" and self._h1_depth:
-            self._h1_depth -= 1
-            if not self._h1_depth:
-                self.h1 = " ".join(self._h1_text.split())
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-            return
-        if self._skip or self._in_head:
-            return
-        if self._h1_depth:
-            self._h1_text += data
-        if self._pre:
-            lines = data.split("\n")
-            self._lines[-1].append(lines[0])
-            self._lines.extend([line] for line in lines[1:])
-        else:
-            self._lines[-1].append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-    def _flush(self) -> None:
-        if self._pre:
-            lines = ["".join(parts).rstrip() for parts in self._lines]
-        else:
-            lines = [" ".join("".join(parts).split()) for parts in self._lines]
-        block = "\n".join(lines).strip("\n")
-        if block.strip():
-            self.blocks.append(block)
-        self._lines = [[]]
-
-
-def _read_html(raw: str, fallback: str) -> tuple[str, str]:
-    """Visible text of an HTML page and its title.
-
-    >>> _read_html("<title>T</title><p>One <b>two</b></p><script>x()</script><p>Three", "f")
-    ('T', 'One two\\n\\nThree')
-    """
-    parser = _HtmlText()
-    parser.feed(raw)
-    parser.close()
-    title = " ".join(parser.title.split()) or parser.h1 or fallback
-    return title, "\n\n".join(parser.blocks)
-
-
 # --------------------------------------------------------------------------- PDF
 
 
 def _read_pdf(data: bytes, fallback: str) -> tuple[str, str]:
     import pypdf  # heavy-ish; only needed for PDFs
     from pypdf.errors import DependencyError
+
+    # pypdf logs the damage it repairs without naming the file; a damaged PDF
+    # that still cannot be read is reported below, with its name.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
@@ -358,27 +336,41 @@ def _read_pdf(data: bytes, fallback: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- JSONL
 
 
-def _load_jsonl(data: bytes, path: str) -> Iterator[Loaded | IngestProblem]:
-    """One record per non-blank line; bad lines are reported as ``path:LINENO``."""
-    nul = data.find(b"\x00")
+def _load_jsonl(data: bytes, path: str, stored: str) -> Iterator[Loaded | IngestProblem]:
+    """One record per non-blank line; bad lines are reported as ``path:LINENO``.
+
+    A file with a UTF-16 or UTF-32 byte-order mark is re-encoded as UTF-8
+    first (byte offsets in messages are then those of the UTF-8 text).
+    """
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    for bom, codec in BOMS if not skip else ():
+        if data.startswith(bom):
+            try:
+                data = data[len(bom) :].decode(codec).encode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as e:
+                yield IngestProblem(path, f"not valid {codec} after its byte-order mark ({e})")
+                return
+            break
+    nul = data.find(b"\x00", 0, 1024)  # further on, a NUL byte spoils only its line
     if nul >= 0:
         yield IngestProblem(path, f"binary file (NUL byte at byte offset {nul}); expected JSONL")
         return
     seen: dict[str, int] = {}
-    offset = 0
+    offset = skip
     any_line = False
-    for lineno, line in enumerate(data.split(b"\n"), start=1):
+    for lineno, line in enumerate(data[skip:].split(b"\n"), start=1):
         line_offset, offset = offset, offset + len(line) + 1
-        if lineno == 1 and line.startswith(codecs.BOM_UTF8):
-            line, line_offset = line[len(codecs.BOM_UTF8) :], line_offset + len(codecs.BOM_UTF8)
         if not line.strip():
             continue
         any_line = True
         source = f"{path}:{lineno}"
         try:
-            doc = _record(_decode(line, line_offset), source)
+            doc = _record(_decode_line(line, line_offset), source, f"{stored}:{lineno}")
         except _Bad as e:
             yield IngestProblem(source, e.reason)
+            continue
+        except Exception as e:  # one bad line must not end the file
+            yield IngestProblem(source, f"could not be read ({type(e).__name__}: {e})")
             continue
         if doc.id in seen:
             yield IngestProblem(
@@ -391,11 +383,13 @@ def _load_jsonl(data: bytes, path: str) -> Iterator[Loaded | IngestProblem]:
         yield IngestProblem(path, "file contains only whitespace")
 
 
-def _record(line: str, source: str) -> Document:
+def _record(line: str, source: str, stored: str) -> Document:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise _Bad(f"invalid JSON: {e.msg} at column {e.colno}") from e
+    except (ValueError, RecursionError) as e:  # a huge number; nesting too deep
+        raise _Bad(f"invalid JSON: {e}") from e
     if not isinstance(obj, dict):
         raise _Bad(f"expected a JSON object, got {type(obj).__name__}")
     raw_id = obj.get("id")
@@ -418,4 +412,4 @@ def _record(line: str, source: str) -> Document:
         raise _Bad(f'"text" must be a string, got {type(text).__name__}')
     if not text.strip():
         raise _Bad('"text" is empty')
-    return Document(id=doc_id, title=title, text=text.replace("\r\n", "\n"), source=source)
+    return _document(doc_id, title, text.replace("\r\n", "\n"), stored)

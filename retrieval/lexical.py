@@ -221,6 +221,10 @@ class BM25Index:
             return np.zeros(len(self.keys), dtype=np.float32)
         return np.asarray(self._model.get_scores(q), dtype=np.float32)
 
+    def has_terms(self, query: str) -> bool:
+        """Does any word of ``query`` (stop words aside) occur in the indexed texts?"""
+        return any(t in self._vocab for t in tokenize(query))
+
     def top(self, query: str, k: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         s = self.scores(query)
         k = min(k, len(s))

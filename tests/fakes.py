@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 
@@ -39,3 +40,27 @@ class CapitalizedExtractor:
                         rels.append(ExtractedRelation(i, j, "co_occurs", s_start, s_end))
             out.append(Extraction(chunk.id, tuple(ents), tuple(rels)))
         return out
+
+
+class FaultyExtractor(CapitalizedExtractor):
+    """The capitalised-words extractor, with faults planted in the text.
+
+    A chunk containing ``FAIL`` raises; one containing ``CRASH`` ends the
+    process that runs the extractor, as a crash in native code would. It can
+    run in the ingest's extraction process (``spawn_args``).
+    """
+
+    name = "fake:faulty"
+
+    def spawn_args(self) -> tuple[()]:
+        return ()
+
+    def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
+        for chunk in chunks:
+            if "CRASH" in chunk.text:
+                os._exit(3)
+            if "FAIL" in chunk.text:
+                raise RuntimeError("the parser cannot read this chunk")
+            if len(chunk.text) > 1_000_000:
+                raise ValueError("[E088] Text of length exceeds maximum of 1000000")
+        return super().extract(chunks)

@@ -20,6 +20,7 @@ message, never as a traceback. The page calls only kgqa's public API. Tests
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -333,6 +334,41 @@ def start_ingest(kb: KnowledgeBase) -> None:
     st.session_state["uploads_reset"] = st.session_state.get("uploads_reset", 0) + 1
 
 
+def settle_conflicts(kb: KnowledgeBase) -> None:
+    """Ingest the uploads that waited for the user's choice, with that choice."""
+    job: ui.Job | None = st.session_state.get("ingest_job")
+    if job is None or job.running or job.result is None or not job.result.pending:
+        return
+    choice = st.session_state.get("conflict_choice") or "keep-both"
+    uploads = job.result.pending
+    if choice == "skip":
+        job.result = dataclasses.replace(job.result, pending=())
+        names = ", ".join(u.name for u in uploads)
+        flash("build", "info", f"Skipped {names}: the knowledge base is unchanged.")
+        return
+    st.session_state["ingest_job"] = ui.Job(
+        "ingest",
+        lambda j: ui.ingest_uploads(kb, uploads, j.progress, on_conflict=choice),
+        "ingest the files",
+    ).start()
+
+
+def conflict_form(kb: KnowledgeBase, job: ui.Job) -> None:
+    """Ask what to do with uploads whose ids are taken by other documents."""
+    result = job.result
+    if job.running or job.error or result is None or not result.pending:
+        return
+    st.warning(ui.conflict_question(result))
+    st.radio(
+        "What should happen",
+        list(ui.CONFLICT_CHOICES),
+        format_func=ui.CONFLICT_CHOICES.get,
+        key="conflict_choice",
+        label_visibility="collapsed",
+    )
+    st.button("Apply", key="conflict_button", on_click=settle_conflicts, args=(kb,))
+
+
 def delete_selected(kb: KnowledgeBase) -> None:
     for doc_id in st.session_state.get("delete_ids") or []:
         try:
@@ -368,6 +404,7 @@ def build_tab(kb: KnowledgeBase) -> Live | None:
     elif job is not None:
         with area.container():
             ui.show_ingest(job)
+            conflict_form(kb, job)
     st.markdown("##### Documents")
     with ui.shown_errors("list the documents"):
         docs = kb.documents()

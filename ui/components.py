@@ -12,20 +12,25 @@ reruns and that the page polls::
 
 The thread never calls Streamlit; it only fills the job's fields.
 
-Uploads are checked here (type and size), saved under their own names in a
-temporary folder, and that folder is ingested, so a document's id is the name
-of the file the user uploaded (:func:`ingest_uploads`).
+Uploads are checked here (type and size) and read as the files they are
+(:func:`ingest_uploads`): a document's id is the name of the file the user
+uploaded. A browser sends no path, so an upload whose name is the id of a
+document already in the base (with other content) may be another file or a
+new version of the same one: it is not ingested until the user chooses to
+replace the document, keep both or skip it (``UploadResult.conflicts``).
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +38,10 @@ import streamlit as st
 
 from kgqa.errors import KgqaError
 from kgqa.text import printable
-from kgqa.types import Answer, Citation, Hit, IngestProblem, IngestReport
+from kgqa.types import Answer, Citation, Conflict, Hit, IngestProblem, IngestReport
 
 if TYPE_CHECKING:
+    from pipelines.doc_ids import OnConflict
     from pipelines.kb import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -147,11 +153,19 @@ class Upload:
 
 @dataclass(frozen=True)
 class UploadResult:
-    """What :func:`ingest_uploads` did; problem sources are the uploaded file names."""
+    """What :func:`ingest_uploads` did; problem sources are the uploaded file names.
+
+    ``conflicts``: documents whose id another source holds, with what was done
+    (``action`` ``"skip"`` when the user has not chosen yet); ``pending``: the
+    uploads those skipped documents came from, to ingest again once the user
+    has chosen.
+    """
 
     accepted: tuple[str, ...]
     problems: tuple[IngestProblem, ...]
     report: IngestReport | None  # None when no file could be ingested
+    conflicts: tuple[Conflict, ...] = ()
+    pending: tuple[Upload, ...] = ()
 
 
 def upload_problem(name: str, size: int) -> str | None:
@@ -181,40 +195,68 @@ def ingest_uploads(
     kb: KnowledgeBase,
     uploads: Sequence[Upload],
     on_progress: Callable[[int, int], None] | None = None,
+    on_conflict: OnConflict = "skip",
 ) -> UploadResult:
-    """Check uploads, save the good ones under their names in a temporary folder, ingest it.
+    """Check uploads, read the good ones and ingest them.
 
     Every refused or unreadable file becomes a problem naming the file; the
-    others are ingested. Each document's id is its file name.
+    others are ingested. Each document's id is its file name. ``on_conflict``
+    settles an upload whose name is already a document's id in the base (see
+    ``IngestOptions.on_conflict``); by default such uploads wait in
+    ``pending`` for the user's choice.
     """
     from pipelines.ingest import IngestOptions
+    from pipelines.loaders import Loaded, load_bytes
 
     problems: list[IngestProblem] = []
     accepted: list[str] = []
-    report = None
-    with tempfile.TemporaryDirectory(prefix="kgqa-upload-") as tmp:
-        folder = Path(tmp)
-        for up in uploads:
-            name = Path(up.name.replace("\\", "/")).name.strip()
-            reason = upload_problem(name, len(up.data))
-            if reason is None and name in accepted:
-                reason = "another uploaded file has the same name"
-            if reason is not None:
-                problems.append(IngestProblem(up.name or "(no name)", reason))
-                continue
-            (folder / name).write_bytes(up.data)
-            accepted.append(name)
-        if accepted:
-            report = kb.ingest(
-                [folder],
-                options=IngestOptions(batch_docs=16, progress=False),
-                on_progress=on_progress,
-            )
-            prefix = str(folder) + "/"
-            problems += [
-                IngestProblem(p.source.replace(prefix, ""), p.reason) for p in report.problems
-            ]
-    return UploadResult(tuple(accepted), tuple(problems), report)
+    loaded: list[Loaded] = []
+    by_name: dict[str, Upload] = {}
+    # Each upload is its own source: a browser sends no path that could tell
+    # a new version of a file from another file of the same name.
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds") + f" #{uuid.uuid4().hex[:8]}"
+    for up in uploads:
+        name = Path(up.name.replace("\\", "/")).name.strip()
+        reason = upload_problem(name, len(up.data))
+        if reason is None and name in accepted:
+            reason = "another uploaded file has the same name"
+        if reason is not None:
+            problems.append(IngestProblem(up.name or "(no name)", reason))
+            continue
+        accepted.append(name)
+        by_name[name] = up
+        label = f"{name} (uploaded {stamp})"
+        for item in load_bytes(name, up.data, name, stored_source=label):
+            if isinstance(item, Loaded):
+                loaded.append(item)
+            else:
+                problems.append(item)
+    if not loaded:
+        return UploadResult(tuple(accepted), tuple(problems), None)
+    report = kb.ingest(
+        loaded,
+        options=IngestOptions(batch_docs=16, progress=False, on_conflict=on_conflict),
+        on_progress=on_progress,
+    )
+    suffix = f" (uploaded {stamp})"
+    conflicts = tuple(
+        Conflict(c.doc_id, c.source.replace(suffix, ""), c.existing_source, c.action, c.new_id)
+        for c in report.conflicts
+    )
+    waiting = {c.source for c in conflicts if c.action == "skip"}
+    problems += [
+        IngestProblem(p.source.replace(suffix, ""), p.reason, p.partial)
+        for p in report.problems
+        if p.source.replace(suffix, "") not in waiting
+    ]
+    pending = {re.sub(r":\d+$", "", s) for s in waiting}
+    return UploadResult(
+        tuple(accepted),
+        tuple(problems),
+        report,
+        conflicts,
+        tuple(by_name[n] for n in accepted if n in pending),
+    )
 
 
 def report_summary(result: UploadResult, seconds: float) -> str:
@@ -430,7 +472,7 @@ def live_ingest(job: Job, area: Any) -> None:
 
 
 def show_ingest(job: Job) -> None:
-    """What a finished ingest did, and each file it could not add."""
+    """What a finished ingest did, and each file it could not add (or add whole)."""
     if job.error:
         st.error(md_escape(job.error))
         return
@@ -440,7 +482,32 @@ def show_ingest(job: Job) -> None:
         for notice in result.report.notices:
             st.info(md_escape(notice))
     for problem in result.problems:
-        st.error(f"**{md_escape(problem.source)}** was not added: {md_escape(problem.reason)}")
+        what = "was added without a part" if problem.partial else "was not added"
+        st.error(f"**{md_escape(problem.source)}** {what}: {md_escape(problem.reason)}")
+    for c in result.conflicts:
+        if c.action == "keep-both":
+            st.info(f"**{md_escape(c.source)}** was added as **{md_escape(c.new_id)}**.")
+        elif c.action == "replace":
+            st.info(f"**{md_escape(c.source)}** replaced the document **{md_escape(c.doc_id)}**.")
+
+
+CONFLICT_CHOICES = {
+    "keep-both": "Keep both (the new file gets another id)",
+    "replace": "Replace the documents in the base",
+    "skip": "Skip these files",
+}
+
+
+def conflict_question(result: UploadResult) -> str:
+    """The question put to the user about uploads whose ids are taken."""
+    names = sorted({c.doc_id for c in result.conflicts if c.action == "skip"})
+    listed = ", ".join(f"**{md_escape(n)}**" for n in names)
+    one = len(names) == 1
+    return (
+        f"{listed} {'is' if one else 'are'} already in the knowledge base, from another "
+        f"upload or file, with other content. Nothing was changed: what should happen to "
+        f"{'this upload' if one else 'these uploads'}?"
+    )
 
 
 CSS = """

@@ -76,7 +76,8 @@ def test_bad_input_exit_code_and_messages(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "ok.md").write_text("# Ok\n\nAda Lovelace worked with Charles Babbage in London.")
-    (folder / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    # A PNG named .txt (b"\xff\xfe..." would be UTF-16 text: FF FE is its byte-order mark).
+    (folder / "bad.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
     proc = kgqa("ingest", str(folder), "--kb", str(tmp_path / "kb"), "--no-progress")
     assert proc.returncode == 3
     assert "bad.txt" in proc.stderr

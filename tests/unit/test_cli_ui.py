@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from pipelines.cli import build_parser, main
 from pipelines.cli_ui import app_path, streamlit_command
 from tests.conftest import ROOT
@@ -31,9 +33,11 @@ def test_the_streamlit_command_runs_the_installed_app_on_the_base(tmp_path):
     assert cmd[-3:] == ["--", "--kb", str(tmp_path)]
 
 
-def test_a_bad_port_is_an_error_not_a_traceback(capsys, tmp_path):
-    assert main(["ui", "--kb", str(tmp_path), "--port", "70000"]) == 1
-    assert "--port must be between 1 and 65535, got 70000" in capsys.readouterr().err
+def test_a_bad_port_is_bad_usage_not_a_traceback(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        main(["ui", "--kb", str(tmp_path), "--port", "70000"])
+    assert e.value.code == 2  # bad usage, as the README promises
+    assert "--port: must be at most 65535, got 70000" in capsys.readouterr().err
 
 
 def test_help_lists_ui_without_importing_streamlit():

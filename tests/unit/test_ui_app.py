@@ -233,6 +233,59 @@ def test_a_bad_upload_is_named_with_its_reason_and_the_rest_is_ingested(app, fak
     assert [d.id for d in fake_kb.documents()] == ["office.md"]
 
 
+OTHER_OFFICE = "# Porto office\n\nTobias Lindqvist runs the Porto office since 2020.\n"
+
+
+def wait_for_ingest(at) -> None:  # type: ignore[no-untyped-def]
+    job = at.session_state["ingest_job"]
+    assert job.wait(60)
+    at.run()
+    assert not at.exception, at.exception
+
+
+@pytest.mark.parametrize(
+    ("choice", "ids", "text"),
+    [
+        ("keep-both", ["office-2.md", "office.md"], "Ines Carvalho"),
+        ("replace", ["office.md"], "Tobias Lindqvist"),
+        ("skip", ["office.md"], "Ines Carvalho"),
+    ],
+)
+def test_an_upload_named_like_a_document_asks_before_anything_changes(
+    app, fake_kb, choice, ids, text
+):
+    app.run()
+    upload(app, [("office.md", OFFICE.encode(), "text/markdown")])
+    wait_for_ingest(app)
+    upload(app, [("office.md", OTHER_OFFICE.encode(), "text/markdown")])
+    wait_for_ingest(app)
+    question = " ".join(texts(app.warning))
+    assert "office.md" in question and "already in the knowledge base" in question
+    assert "Ines Carvalho" in fake_kb.document("office.md").text  # nothing changed yet
+    assert [d.id for d in fake_kb.documents()] == ["office.md"]
+    app.radio(key="conflict_choice").set_value(choice).run()
+    app.button(key="conflict_button").click().run()
+    if choice == "skip":
+        assert any("Skipped office.md" in i for i in texts(app.info))
+    wait_for_ingest(app)
+    assert sorted(d.id for d in fake_kb.documents()) == ids
+    assert text in fake_kb.document("office.md").text
+    assert not app.warning  # answered
+    if choice == "keep-both":
+        assert "Tobias Lindqvist" in fake_kb.document("office-2.md").text
+        assert any("office-2.md" in i for i in texts(app.info))
+
+
+def test_the_same_file_uploaded_again_is_unchanged_without_a_question(app, fake_kb):
+    app.run()
+    for _ in range(2):
+        upload(app, [("office.md", OFFICE.encode(), "text/markdown")])
+        wait_for_ingest(app)
+    assert not app.warning
+    assert any("1 unchanged" in s for s in texts(app.success))
+    assert [d.id for d in fake_kb.documents()] == ["office.md"]
+
+
 def test_delete_removes_the_document(app, fake_kb):
     with_documents(fake_kb)
     app.run()
