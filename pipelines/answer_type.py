@@ -1,4 +1,10 @@
-"""Answer-type agreement: an answer of the wrong kind is not returned.
+"""Answer types: what a question expects, and whether an answer can be of that kind.
+
+:func:`expected_type` reads the wh-phrase ("in which city" -> ``place``,
+"which university" -> ``university``, "who" -> ``person``, "when" -> ``date``)
+and :func:`noun_type` a head noun ("designer" -> ``person``).
+
+Agreement: an answer of the wrong kind is not returned.
 
 "In which city ...?" wants a place, "Which university ...?" a university,
 "Who ...?" a person (or a group acting as one), "When ...?" a date. A small
@@ -25,9 +31,131 @@ alone rejects an answer only when it is strong: a name of two or more words.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pipelines.question_shape import AnswerType
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+#: What kind of answer a question expects (see :func:`expected_type`).
+AnswerType = Literal[
+    "person", "place", "location", "university", "organisation", "date", "number", "yes_no",
+    "any",
+]
+
+#: Head nouns that name a person (beyond the -er/-or/-ist/-ian endings).
+_PERSON_HEADS = frozenset({
+    "person", "man", "woman", "wife", "husband", "son", "daughter", "father", "mother",
+    "brother", "sister", "child", "children", "parent", "spouse", "chief", "head",
+    "president", "ceo", "cto", "cfo", "king", "queen", "prince", "princess", "emperor", "pope",
+    "star", "actor", "actress", "artist", "scientist", "chemist", "physicist", "novelist",
+    "poet", "composer", "author", "director", "sponsor", "captain", "coach", "mayor",
+    "governor", "senator", "minister", "chancellor", "premier", "heir", "successor",
+    "predecessor", "founder", "co-founder", "cofounder", "owner", "creator", "inventor",
+    "architect", "engineer", "designer", "editor", "host", "presenter", "narrator", "singer",
+    "vocalist", "guitarist", "drummer", "rapper", "musician", "lead", "leader", "member",
+    "friend", "colleague", "manager", "analyst", "student", "graduate", "professor", "teacher",
+    "player", "athlete", "winner", "runner-up", "champion", "candidate", "nominee",
+    "mentor", "supervisor", "patron", "saint", "bishop", "general", "admiral", "officer",
+    "resident", "citizen", "native", "nephew", "niece", "uncle", "aunt", "cousin", "grandson",
+    "granddaughter", "grandfather", "grandmother", "widow", "fiancé", "fiancee", "girlfriend",
+    "boyfriend", "lover", "godfather", "godmother", "producer", "writer", "performer",
+})
+#: -er/-or nouns that are not people (or organisations acting as people).
+_NOT_PERSON_ER = frozenset({
+    "river", "tower", "center", "centre", "number", "border", "chapter", "water", "paper",
+    "theater", "theatre", "computer", "letter", "order", "member", "quarter",
+    "meter", "metre", "corridor", "sensor", "monitor", "motor", "sector", "factor", "floor",
+    "door", "error", "colour", "color", "harbour", "harbor", "laser", "container", "cluster",
+    "layer", "server", "power", "flower", "winter", "summer", "character", "matter",
+    "counter", "filter", "folder", "transmitter", "receiver", "processor", "controller",
+    "detector", "reactor", "generator", "calendar", "pillar", "collar", "headquarter",
+})
+_PLACE_HEADS = frozenset({
+    "city", "town", "village", "country", "state", "county", "region", "province", "capital",
+    "island", "continent", "place", "location", "district", "birthplace", "hometown", "nation",
+    "municipality", "borough", "suburb", "neighbourhood", "neighborhood", "territory",
+    "kingdom", "republic", "prefecture", "parish", "commune", "department", "canton",
+    "peninsula", "archipelago", "valley", "coast", "port", "site", "settlement", "metropolis",
+    "colony", "landmark", "headquarters",
+})
+_UNIVERSITY_HEADS = frozenset({"university", "college", "school", "institute", "academy",
+                               "conservatory", "polytechnic", "seminary", "universities"})
+_ORG_HEADS = frozenset({
+    "company", "firm", "organisation", "organization", "team", "band", "group", "association",
+    "society", "club", "party", "agency", "customer", "client", "supplier", "vendor",
+    "manufacturer", "publisher", "label", "network", "broadcaster", "airline", "corporation",
+    "business", "startup", "brand", "bank", "studio", "office", "department", "ministry",
+    "government", "council", "committee", "league", "federation", "union", "orchestra",
+    "choir", "ensemble", "institution", "charity", "foundation", "lab", "laboratory",
+    "newspaper", "magazine", "station", "channel", "franchise", "employer", "subsidiary",
+    "competitor", "rival", "distributor", "retailer", "contractor", "partner", "sponsor",
+})
+_AUXILIARIES = frozenset({"do", "does", "did", "is", "are", "was", "were", "has", "have", "had"})
+_WHEN = re.compile(r"^\s*when\b|\b(?:what|which)\s+(?:year|decade|century|date|month|day)\b",
+                   re.I)
+_HOW_MANY = re.compile(r"\bhow\s+(?:many|much|old|long|tall|far|high|large|big)\b", re.I)
+
+
+def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
+    """The kind of answer the question's wh-phrase asks for.
+
+    >>> expected_type("In which city is Stratwell Instruments based?")
+    'place'
+    >>> expected_type("Which university did Adaeze Nwosu attend?")
+    'university'
+    >>> expected_type("Who designed the Kestrel Station?")
+    'person'
+    >>> expected_type("How many employees does Stratwell have?")
+    'number'
+    """
+    q = question.strip()
+    low = q.lower()
+    if _WHEN.search(low):
+        return "date"
+    if _HOW_MANY.search(low):
+        return "number"
+    words = re.findall(r"[a-z][a-z'-]*", low)
+    for i, w in enumerate(words):
+        if w not in ("which", "what", "whose"):
+            continue
+        for noun in words[i + 1 : i + 4]:
+            kind = noun_type(noun)
+            if kind != "any":
+                return kind
+            if noun in _AUXILIARIES:
+                break
+        break
+    if re.match(r"^\s*(?:\w+\s+)?where\b", low) or re.search(r"\bwhere\s*\?\s*$", low):
+        return "location"  # a place, or an institution ("Where did she study?")
+    if re.match(r"^\s*(?:\w+\s+)?(?:who|whom)\b", low) or re.search(r"\bwhom?\s*\?\s*$", low):
+        return "person"
+    return "any"
+
+
+def noun_type(noun: str) -> AnswerType:
+    """The answer type a head noun names ("city" -> place, "designer" -> person)."""
+    n = noun.lower()
+    if n in _UNIVERSITY_HEADS:
+        return "university"
+    if n in _PLACE_HEADS:
+        return "place"
+    if n in ("year", "decade", "century", "date", "month", "day"):
+        return "date"
+    if is_person_noun(n):
+        return "person"
+    if n in _ORG_HEADS or n.rstrip("s") in _ORG_HEADS:
+        return "organisation"
+    return "any"
+
+
+def is_person_noun(noun: str) -> bool:
+    """Whether a common noun names a person: a listed one or an agent noun ("designer")."""
+    n = noun.lower()
+    if n in _PERSON_HEADS or n.rstrip("s") in _PERSON_HEADS:
+        return True
+    if n in _NOT_PERSON_ER or n in _ORG_HEADS or n.rstrip("s") in _ORG_HEADS:
+        return False
+    return len(n) > 4 and n.endswith(("er", "or", "ist", "ian", "ee", "ers", "ors", "ists"))
 
 _EDU = re.compile(r"\b(?:universit\w*|college|institute|school|academy|polytechnic|conservatoire|"
                   r"conservatory|seminary|faculty|hochschule|école|ecole|universidad|università|"

@@ -39,9 +39,9 @@ from kgqa.errors import ConfigError
 from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, build_messages, ground_answer
-from pipelines.answer_type import Fit, fit
+from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
-from pipelines.question_shape import AnswerType, QuestionShape, expected_type
+from pipelines.question_shape import QuestionShape
 
 #: ``retrieve(question, top_k)`` -> hits, best first.
 Retrieve = Callable[[str, int], Sequence[Hit]]

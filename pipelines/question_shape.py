@@ -52,6 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pipelines.answer_type import AnswerType, expected_type, is_person_noun, noun_type
 from pipelines.comparison import ComparisonPlan, YesNoPlan, plan_comparison, plan_yes_no
 
 if TYPE_CHECKING:
@@ -59,12 +60,6 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 ShapeKind = Literal["bridge", "comparison", "yes_no", "single"]
-#: What kind of answer a question expects (see :func:`expected_type`).
-AnswerType = Literal[
-    "person", "place", "location", "university", "organisation", "date", "number", "yes_no",
-    "any",
-]
-
 WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "where", "when", "how", "why"})
 _AUX = frozenset({"do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "can",
                   "could", "will", "would", "should", "may", "might"})
@@ -76,6 +71,7 @@ _PARTICIPLE_TAGS = frozenset({"VBN", "VBG"})
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "CD", "HYPH", "VBN", "VBG", "RBS", "RB", "POS",
                             "NN", "NNS", "NNP", "NNPS", "ADD", "NFP", "FW", "XX"})
+
 #: Head nouns that do not denote a named thing: "the name of X" is not a bridge.
 _NOT_ENTITY_HEADS = frozenset({
     "name", "names", "number", "type", "kind", "sort", "part", "rest", "population", "size",
@@ -92,58 +88,6 @@ _NOT_ENTITY_HEADS = frozenset({
 })
 _GENERIC_PERSON = frozenset({"person", "man", "woman", "people", "one", "individual", "guy",
                              "lady", "someone", "persons", "men", "women"})
-#: Head nouns that name a person (beyond the -er/-or/-ist/-ian endings).
-_PERSON_HEADS = frozenset({
-    "person", "man", "woman", "wife", "husband", "son", "daughter", "father", "mother",
-    "brother", "sister", "child", "children", "parent", "spouse", "chief", "head",
-    "president", "ceo", "cto", "cfo", "king", "queen", "prince", "princess", "emperor", "pope",
-    "star", "actor", "actress", "artist", "scientist", "chemist", "physicist", "novelist",
-    "poet", "composer", "author", "director", "sponsor", "captain", "coach", "mayor",
-    "governor", "senator", "minister", "chancellor", "premier", "heir", "successor",
-    "predecessor", "founder", "co-founder", "cofounder", "owner", "creator", "inventor",
-    "architect", "engineer", "designer", "editor", "host", "presenter", "narrator", "singer",
-    "vocalist", "guitarist", "drummer", "rapper", "musician", "lead", "leader", "member",
-    "friend", "colleague", "manager", "analyst", "student", "graduate", "professor", "teacher",
-    "player", "athlete", "winner", "runner-up", "champion", "candidate", "nominee",
-    "mentor", "supervisor", "patron", "saint", "bishop", "general", "admiral", "officer",
-    "resident", "citizen", "native", "nephew", "niece", "uncle", "aunt", "cousin", "grandson",
-    "granddaughter", "grandfather", "grandmother", "widow", "fiancé", "fiancee", "girlfriend",
-    "boyfriend", "lover", "godfather", "godmother", "producer", "writer", "performer",
-})
-#: -er/-or nouns that are not people (or organisations acting as people).
-_NOT_PERSON_ER = frozenset({
-    "river", "tower", "center", "centre", "number", "border", "chapter", "water", "paper",
-    "theater", "theatre", "computer", "letter", "order", "member", "quarter",
-    "meter", "metre", "corridor", "sensor", "monitor", "motor", "sector", "factor", "floor",
-    "door", "error", "colour", "color", "harbour", "harbor", "laser", "container", "cluster",
-    "layer", "server", "power", "flower", "winter", "summer", "character", "matter",
-    "counter", "filter", "folder", "transmitter", "receiver", "processor", "controller",
-    "detector", "reactor", "generator", "calendar", "pillar", "collar", "headquarter",
-})
-_PLACE_HEADS = frozenset({
-    "city", "town", "village", "country", "state", "county", "region", "province", "capital",
-    "island", "continent", "place", "location", "district", "birthplace", "hometown", "nation",
-    "municipality", "borough", "suburb", "neighbourhood", "neighborhood", "territory",
-    "kingdom", "republic", "prefecture", "parish", "commune", "department", "canton",
-    "peninsula", "archipelago", "valley", "coast", "port", "site", "settlement", "metropolis",
-    "colony", "landmark", "headquarters",
-})
-_UNIVERSITY_HEADS = frozenset({"university", "college", "school", "institute", "academy",
-                               "conservatory", "polytechnic", "seminary", "universities"})
-_ORG_HEADS = frozenset({
-    "company", "firm", "organisation", "organization", "team", "band", "group", "association",
-    "society", "club", "party", "agency", "customer", "client", "supplier", "vendor",
-    "manufacturer", "publisher", "label", "network", "broadcaster", "airline", "corporation",
-    "business", "startup", "brand", "bank", "studio", "office", "department", "ministry",
-    "government", "council", "committee", "league", "federation", "union", "orchestra",
-    "choir", "ensemble", "institution", "charity", "foundation", "lab", "laboratory",
-    "newspaper", "magazine", "station", "channel", "franchise", "employer", "subsidiary",
-    "competitor", "rival", "distributor", "retailer", "contractor", "partner", "sponsor",
-})
-_WHEN = re.compile(r"^\s*when\b|\b(?:what|which)\s+(?:year|decade|century|date|month|day)\b",
-                   re.I)
-_HOW_MANY = re.compile(r"\bhow\s+(?:many|much|old|long|tall|far|high|large|big)\b", re.I)
-_CHOICE_OR = re.compile(r",?\s*(?:the\s+)?\S.*?\s+or\s+\S", re.I)
 
 
 @dataclass(frozen=True)
@@ -262,68 +206,6 @@ def _is_comparison(question: str, doc: Doc) -> bool:
         ):
             return True
     return False
-
-
-def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
-    """The kind of answer the question's wh-phrase asks for.
-
-    >>> expected_type("In which city is Stratwell Instruments based?")
-    'place'
-    >>> expected_type("Which university did Adaeze Nwosu attend?")
-    'university'
-    >>> expected_type("Who designed the Kestrel Station?")
-    'person'
-    >>> expected_type("How many employees does Stratwell have?")
-    'number'
-    """
-    q = question.strip()
-    low = q.lower()
-    if _WHEN.search(low):
-        return "date"
-    if _HOW_MANY.search(low):
-        return "number"
-    words = re.findall(r"[a-z][a-z'-]*", low)
-    for i, w in enumerate(words):
-        if w not in ("which", "what", "whose"):
-            continue
-        for noun in words[i + 1 : i + 4]:
-            kind = noun_type(noun)
-            if kind != "any":
-                return kind
-            if noun in _AUX:
-                break
-        break
-    if re.match(r"^\s*(?:\w+\s+)?where\b", low) or re.search(r"\bwhere\s*\?\s*$", low):
-        return "location"  # a place, or an institution ("Where did she study?")
-    if re.match(r"^\s*(?:\w+\s+)?(?:who|whom)\b", low) or re.search(r"\bwhom?\s*\?\s*$", low):
-        return "person"
-    return "any"
-
-
-def noun_type(noun: str) -> AnswerType:
-    """The answer type a head noun names ("city" -> place, "designer" -> person)."""
-    n = noun.lower()
-    if n in _UNIVERSITY_HEADS:
-        return "university"
-    if n in _PLACE_HEADS:
-        return "place"
-    if n in ("year", "decade", "century", "date", "month", "day"):
-        return "date"
-    if is_person_noun(n):
-        return "person"
-    if n in _ORG_HEADS or n.rstrip("s") in _ORG_HEADS:
-        return "organisation"
-    return "any"
-
-
-def is_person_noun(noun: str) -> bool:
-    """Whether a common noun names a person: a listed one or an agent noun ("designer")."""
-    n = noun.lower()
-    if n in _PERSON_HEADS or n.rstrip("s") in _PERSON_HEADS:
-        return True
-    if n in _NOT_PERSON_ER or n in _ORG_HEADS or n.rstrip("s") in _ORG_HEADS:
-        return False
-    return len(n) > 4 and n.endswith(("er", "or", "ist", "ian", "ee", "ers", "ors", "ists"))
 
 
 # -- bridges ---------------------------------------------------------------------
@@ -638,12 +520,6 @@ def _text(tokens: Sequence[Token], start: int, end: int) -> str:
     return "".join(t.text_with_ws for t in tokens[start:end]).strip()
 
 
-def with_bridge_answer(shape: QuestionShape, answer: str) -> str:
-    """The question of ``shape`` with its bridge replaced by ``answer``."""
-    assert shape.bridge is not None
-    return shape.bridge.substitute(answer)
-
-
 __all__ = [
     "AnswerType",
     "Bridge",
@@ -656,5 +532,4 @@ __all__ = [
     "merge_names",
     "noun_type",
     "tidy",
-    "with_bridge_answer",
 ]
