@@ -343,7 +343,12 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
         while k - 1 > first and tokens[k - 1].tag_ in ("RB", "RBS", "RBR"):
             k -= 1
         return k
-    return end
+    # "When was the country that produced Fist Power | taken by the British?": a
+    # participle after the clause's own verb, not closing that clause itself
+    finite = [i for i in range(e + 1, end) if tokens[i].tag_ in ("VBD", "VBZ", "VBP")]
+    later = [i for i in range(e + 2, end) if tokens[i].tag_ == "VBN" and finite and
+             i > finite[0] + 1 and tokens[i - 1].lower_ not in _BE | {"been", "be"}]
+    return later[-1] if later else end
 
 
 def _starts_possessive(tokens: Sequence[Token], i: int) -> bool:
