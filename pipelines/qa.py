@@ -131,18 +131,19 @@ def answer(
             if current is not None and (current.kind != "bridge" or current.bridge is None or
                                         current.bridge.source != asked):
                 current = None  # no further bridge (or the analysis repeats itself)
+    if steps and steps[-1].abstained:
+        # A hop could not be answered: answer the question with the hops that
+        # were (all of it as it stands when none was).
+        steps = steps[:-1]
     expects = shape.expects if shape is not None else expected_type(question)
-    chain_ok = bool(steps) and not steps[-1].abstained
     final = reader.read(asked, expects, cfg.top_k, stream_to=stream_to)
-    if final.abstained and chain_ok:
+    if final.abstained and steps:
         # The chain's last question found nothing: the question as asked may.
-        direct = reader.read(question, expects, cfg.top_k)
+        if stream_to is not None:
+            stream_to("\n")
+        direct = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
         if not direct.abstained:
             final, steps = direct, []
-    elif not chain_ok and steps:
-        # A hop could not be answered: the question is answered as it stands.
-        final = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
-        steps = []
     if steps:
         last = _step(asked, final)
         steps.append(last)
