@@ -258,6 +258,33 @@ def ground_answer(
     return Answer(question=question, text=text, citations=tuple(citations), hits=tuple(hits))
 
 
+def alignment(ans: Answer) -> float:
+    """How much of its question an answer's evidence restates, 0..1.
+
+    The share of the question's content words (the answer's own left out,
+    crude stems compared) found in the first supported citation's sentence and
+    its document title. "Who ran the post-mortem of the outage?" answered from
+    "Tomasz Wierzbicki was the architect of Nimbus Cloud." scores low: the
+    sentence names the answer but not what the question asks about. An
+    abstention scores 0, a question with no content words of its own 1.
+
+    >>> from kgqa.types import Citation
+    >>> cite = Citation(1, "d#0", "d", "Kestrel Station", 0, 10,
+    ...                 "Adaeze Nwosu designed the original Kestrel Station.")
+    >>> alignment(Answer("Who is the designer of the Kestrel Station?", "Adaeze Nwosu",
+    ...                  citations=(cite,)))
+    1.0
+    """
+    cited = next((c for c in ans.citations if c.supported), None)
+    if ans.abstained or cited is None:
+        return 0.0
+    want = {_stem(t) for t in _content_tokens(ans.question) - _content_tokens(ans.text)}
+    if not want:
+        return 1.0
+    have = {_stem(t) for t in _tokens(f"{cited.title} {cited.quote}")}
+    return sum(1 for w in want if _found(w, have)) / len(want)
+
+
 def _sentence_overlap(hit: Hit, answer: str, question: str, q_words: set[str]) -> int:
     """Question words (other than the answer's) in the passage's title and in the
     sentence that supports ``answer``."""

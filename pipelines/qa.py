@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from kgqa.errors import ConfigError
 from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
-from llm.grounding import ABSTAIN_TEXT, PromptConfig, build_messages, ground_answer
+from llm.grounding import ABSTAIN_TEXT, PromptConfig, alignment, build_messages, ground_answer
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.question_shape import QuestionShape
@@ -78,6 +78,10 @@ class QAConfig:
     check_type: bool = True
     # "..., A or B?" comparisons: one value question per option, compared in code.
     compare: bool = True
+    # An answer whose evidence sentence restates less than this share of the
+    # question's words (llm.grounding.alignment) gets the second look too, and the
+    # better-aligned of the two answers is kept. 0 turns this off.
+    min_alignment: float = 0.5
 
 
 def answer(
@@ -261,12 +265,14 @@ class _Reader:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
         prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
         ans, verdict = self._ask(question, hits, prompt, expects, stream_to)
-        if (ans.abstained or verdict == "unlikely") and cfg.second_look and len(hits) > 1:
+        weak = not ans.abstained and alignment(ans) < cfg.min_alignment
+        if (ans.abstained or verdict == "unlikely" or weak) and cfg.second_look and len(hits) > 1:
             if stream_to is not None:
                 stream_to("\n")
             flipped = replace(prompt, best_last=not prompt.best_last)
             again, verdict2 = self._ask(question, hits, flipped, expects, stream_to)
-            if ans.abstained or (not again.abstained and verdict2 == "yes"):
+            if ans.abstained or (not again.abstained and verdict2 == "yes" and (
+                    verdict == "unlikely" or alignment(again) > alignment(ans))):
                 ans = again
         return _trim_to_place(ans, question, expects)
 
