@@ -133,23 +133,33 @@ def evaluate_retrieval(
 def evaluate_answers(
     kb: KnowledgeBase, questions: Sequence[Question], mode: str, generator: Generator
 ) -> dict[str, float]:
-    """EM and F1 (SQuAD normalisation, best over the gold answers) and seconds per answer.
+    """Answer metrics x100, averaged over the questions, and seconds per answer.
 
-    Also ``cites_gold``: the share of answered questions whose citations include
-    a passage containing a gold answer string.
+    - ``em``, ``f1``: SQuAD exact match and token F1, best over the gold answers
+      (``llm/metrics.py``);
+    - ``rouge_l``, ``bleu``: ROUGE-L F-measure and sentence BLEU against the
+      gold answers (``llm/overlap_metrics.py``: rouge-score, sacrebleu);
+    - ``cites_gold``: the share of answered questions whose citations include
+      a passage containing a gold answer string.
+
+    An abstention scores 0 on every answer metric.
     """
     from tqdm import tqdm
 
     from llm.metrics import contains_answer, exact_match, f1_score
+    from llm.overlap_metrics import bleu, rouge_l
     from pipelines.qa import answer
 
-    em, f1, secs, cited = [], [], [], []
+    em, f1, rl, bl, secs, cited = [], [], [], [], [], []
     for q in tqdm(
         questions, desc=f"answer {mode}", unit="q", leave=False, disable=not sys.stderr.isatty()
     ):
         ans = answer(kb, q.question, generator=generator, mode=mode, top_k=5)
-        em.append(exact_match(ans.text, q.answers) if q.answers else 0.0)
-        f1.append(f1_score(ans.text, q.answers) if q.answers else 0.0)
+        pred = "" if ans.abstained else ans.text
+        em.append(exact_match(pred, q.answers) if q.answers else 0.0)
+        f1.append(f1_score(pred, q.answers) if q.answers else 0.0)
+        rl.append(rouge_l(pred, q.answers))
+        bl.append(bleu(pred, q.answers))
         secs.append(ans.timings.get("total_s", 0.0))
         if not ans.abstained and ans.citations:
             texts = {h.chunk.id: h.chunk.text for h in ans.hits}
@@ -162,6 +172,8 @@ def evaluate_answers(
     return {
         "em": round(100 * float(np.mean(em)), 1),
         "f1": round(100 * float(np.mean(f1)), 1),
+        "rouge_l": round(100 * float(np.mean(rl)), 1),
+        "bleu": round(100 * float(np.mean(bl)), 1),
         "answer_s_p50": round(percentile(secs, 50), 2),
         "answered": round(100 * len(cited) / len(questions), 1),
         "cites_gold": round(100 * float(np.mean(cited)), 1) if cited else 0.0,
@@ -180,6 +192,8 @@ def format_table(results: dict[str, dict[str, float]]) -> str:
                 "latency_ms_p95",
                 "em",
                 "f1",
+                "rouge_l",
+                "bleu",
                 "answer_s_p50",
                 c,
             ]
