@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
 
@@ -55,8 +56,8 @@ class VerbExtractor(CapitalizedExtractor):
     """
 
     name = "fake:verbs"
-    VERBS = {"founded": "found", "designed": "design", "leads": "lead", "joined": "join",
-             "works at": "work at", "flew to": "fly to"}
+    VERBS: ClassVar[dict[str, str]] = {"founded": "found", "designed": "design", "leads": "lead", "joined": "join",
+                                       "works at": "work at", "flew to": "fly to"}
     PEOPLE = ("Ada", "Ben", "Chioma", "Dmitri")
     PLACES = ("Perth", "Porto", "Oslo")
 

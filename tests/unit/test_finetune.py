@@ -50,8 +50,8 @@ def tokenizer_dir(tmp_path_factory):
 @pytest.fixture
 def setup(tmp_path, tokenizer_dir):
     """A knowledge base of DOCS, a questions file, a KB opener and a config builder."""
-    from pipelines.kb import KnowledgeBase
     from pipelines.ingest import IngestOptions
+    from pipelines.kb import KnowledgeBase
     from retrieval.embed import HashEmbedder
     from tests.fakes import VerbExtractor
 
