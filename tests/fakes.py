@@ -56,8 +56,10 @@ class VerbExtractor(CapitalizedExtractor):
     """
 
     name = "fake:verbs"
-    VERBS: ClassVar[dict[str, str]] = {"founded": "found", "designed": "design", "leads": "lead", "joined": "join",
-                                       "works at": "work at", "flew to": "fly to"}
+    VERBS: ClassVar[dict[str, str]] = {
+        "founded": "found", "designed": "design", "leads": "lead", "joined": "join",
+        "works at": "work at", "flew to": "fly to",
+    }
     PEOPLE = ("Ada", "Ben", "Chioma", "Dmitri")
     PLACES = ("Perth", "Porto", "Oslo")
 
