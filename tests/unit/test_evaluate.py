@@ -198,3 +198,30 @@ def test_search_validation_errors_are_config_errors(fake_kb, kwargs, needle):
     with pytest.raises(ConfigError) as err:
         fake_kb.search(question, **kwargs)
     assert needle in str(err.value)
+
+
+# -- evaluate_answers ---------------------------------------------------------------------
+
+
+def test_evaluate_answers_reports_em_f1_rouge_l_and_bleu(tiny_kb):
+    from pipelines.evaluate import evaluate_answers
+    from tests.fakes_llm import ScriptedGenerator
+
+    questions = [
+        Question("q1", "Who founded Acme Robotics?", ("Maria Okafor",), ("b",)),
+        Question("q2", "Where does Acme Robotics build robots?", ("Lisbon",), ("a",)),
+    ]
+    replies = {"Who founded Acme Robotics?": "Maria Okafor",
+               "Where does Acme Robotics build robots?": "warehouse robots in Lisbon"}
+
+    def reply(messages):
+        return replies[messages[-1]["content"].rsplit("Question: ", 1)[1].split("\n")[0]]
+
+    metrics = evaluate_answers(tiny_kb, questions, "lexical", ScriptedGenerator(reply))
+    assert {"em", "f1", "rouge_l", "bleu", "answered", "cites_gold"} <= set(metrics)
+    assert metrics["em"] == 50.0  # the second answer is longer than its gold
+    # q2: 1 of 4 words -> F1 = 2 * 1/4 * 1 / (1/4 + 1) = 0.4; ROUGE-L the same (LCS 1)
+    assert metrics["f1"] == 70.0 and metrics["rouge_l"] == 70.0
+    assert 50.0 < metrics["bleu"] < 70.0  # q2: unigram precision 1/4, bigrams smoothed
+    header = format_table({"lexical": metrics}).splitlines()[0].split()
+    assert header[1:5] == ["em", "f1", "rouge_l", "bleu"]
