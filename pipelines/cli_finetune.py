@@ -46,7 +46,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from pipelines.finetune_config import load_config
 
     cfg = load_config(args.config)
-    updates = {}
+    updates: dict[str, object] = {}
     if args.kb:
         updates["data"] = cfg.data.model_copy(update={"kb": Path(args.kb)})
     if args.output_dir:

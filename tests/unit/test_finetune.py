@@ -286,3 +286,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(setup):
     assert all((a[k] - b[k]).abs().max() < 1e-6 for k in a)
     with pytest.raises(ConfigError, match="no checkpoint"):
         run(setup, cfg("never-started"), resume=True)
+
+
+def test_the_base_answers_with_kgqa_model_as_ask_and_ui_do(fake_kb, tmp_path, monkeypatch):
+    monkeypatch.setenv("KGQA_MODEL", str(tmp_path / "finetuned" / "model"))
+    gen = fake_kb.generator  # nothing loads until the first answer
+    assert gen.model_path == tmp_path / "finetuned" / "model"
