@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgqa.errors import ConfigError
-from pipelines.finetune_config import EvalSet, FinetuneConfig, ModelFromConfig
+from pipelines.finetune_config import FinetuneConfig, ModelFromConfig
 
 if TYPE_CHECKING:
     from llm.finetune_data import Tokenized
@@ -307,4 +307,4 @@ def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
-__all__ = ["EvalSet", "FinetuneReport", "format_report", "run_finetune"]
+__all__ = ["FinetuneReport", "format_report", "run_finetune"]
