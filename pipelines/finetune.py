@@ -100,9 +100,9 @@ def run_finetune(cfg: FinetuneConfig, *, resume: bool = False, overwrite: bool =
         evals: dict[str, dict[str, dict[str, float]]] = {}
         if cfg.eval:
             cached = cfg.output_dir / "eval-before.json"
-            if resume and cached.is_file():  # measured when the run started
-                before = json.loads(cached.read_text())
-            else:
+            labels = {e.label for e in cfg.eval}
+            before = json.loads(cached.read_text()) if resume and cached.is_file() else {}
+            if set(before) != labels:  # not measured yet when the run started
                 before = _evaluate(cfg, _before_dir(cfg, loaded), kbs, say, "before")
                 cached.write_text(json.dumps(before, indent=2) + "\n")
             evals = {name: {"before": metrics} for name, metrics in before.items()}
