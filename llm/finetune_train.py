@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,9 +179,11 @@ def prepare(loaded: Loaded, settings: TrainSettings) -> Any:
 
     spec = settings.lora
     try:
-        return get_peft_model(model, LoraConfig(
-            r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
-            target_modules=list(spec.target_modules), bias="none", task_type="CAUSAL_LM"))
+        with warnings.catch_warnings():  # peft asks Transformers a deprecated question
+            warnings.simplefilter("ignore", FutureWarning)
+            return get_peft_model(model, LoraConfig(
+                r=spec.r, lora_alpha=spec.alpha, lora_dropout=spec.dropout,
+                target_modules=list(spec.target_modules), bias="none", task_type="CAUSAL_LM"))
     except ValueError as e:
         raise ConfigError(f"lora.target_modules {list(spec.target_modules)}: {e}") from e
 
