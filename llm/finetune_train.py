@@ -96,8 +96,9 @@ class TrainResult:
     target_tokens: int  # tokens with a loss, this session
     seconds: float  # wall time of the steps, this session
     tokens_per_s: float
-    first_loss: float  # mean loss of the first 10 steps trained (this session)
-    last_loss: float  # mean loss of the last 10 steps
+    first_loss: float  # mean loss of the first k steps trained this session, k = min(10, n/2)
+    last_loss: float  # mean loss of the last k steps
+    losses: tuple[float, ...]  # loss of each step trained this session
     resumed_at: int  # step the run continued from (0: a fresh run)
     trainable_params: int
     total_params: int
@@ -266,10 +267,12 @@ def train(model: Any, loaded: Loaded, examples: Sequence[TokenizedExample],
     finally:
         bar.close()
     model.eval()
+    k = min(10, max(1, len(losses) // 2))
     return TrainResult(
         steps=total, examples=len(examples), tokens=tokens, target_tokens=targets,
         seconds=seconds, tokens_per_s=tokens / seconds if seconds else 0.0,
-        first_loss=_mean(losses[:10]), last_loss=_mean(losses[-10:]), resumed_at=start,
+        first_loss=_mean(losses[:k]), last_loss=_mean(losses[-k:]),
+        losses=tuple(round(x, 4) for x in losses), resumed_at=start,
         trainable_params=sum(p.numel() for p in params),
         total_params=sum(p.numel() for p in model.parameters()),
         device=loaded.device, precision=loaded.precision)
