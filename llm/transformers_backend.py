@@ -127,22 +127,7 @@ class TransformersGenerator:
         self._tokenizer, self._model = tok, model
 
     def _resolve_dir(self) -> Path:
-        """A Transformers directory to load: given, or converted (once) from a GGUF file."""
-        path = self.model_path
-        if path is None:
-            from llm.model_files import DEFAULT_MODEL_SHA256, default_model_file
-
-            gguf = default_model_file()
-            return _converted(gguf, key=DEFAULT_MODEL_SHA256[:16])
-        if path.is_dir():
-            if not (path / "config.json").is_file():
-                raise ModelError(f"{path}: not a Transformers model directory (no config.json)")
-            return path
-        if path.is_file() and path.suffix.lower() == ".gguf":
-            st = path.stat()
-            ident = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()
-            return _converted(path, key=hashlib.sha256(ident).hexdigest()[:16])
-        raise ModelError(f"{path}: no such model; give a Transformers directory or a .gguf file")
+        return model_directory(self.model_path)
 
     @property
     def tokenizer(self) -> Any:
@@ -224,17 +209,7 @@ class TransformersGenerator:
     # -- internals -----------------------------------------------------------
     def _prompt_parts(self, messages: Messages) -> tuple[str, str | None]:
         """The prompt text, and its leading system-message part when it has one."""
-        msgs = check_messages(messages)
-        tok = self.tokenizer
-        if not getattr(tok, "chat_template", None):
-            # a base model without a chat template: a plain transcript
-            lines = [f"{m['role'].capitalize()}: {m['content']}" for m in msgs]
-            return "\n\n".join([*lines, "Assistant:"]), None
-        prompt = str(tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
-        if msgs[0]["role"] != "system" or len(msgs) < 2:
-            return prompt, None
-        prefix = str(tok.apply_chat_template(msgs[:1], tokenize=False))
-        return prompt, prefix if prompt.startswith(prefix) else None
+        return prompt_parts(self.tokenizer, messages)
 
     def _reuse_prefix(self, prefix: str | None, input_ids: Any) -> Any:
         """A copy of the KV cache of ``prefix`` (the system prompt) when ``input_ids`` start
@@ -304,6 +279,50 @@ class TransformersGenerator:
                 raise ModelError(f"generation with {self.name} failed: {e}") from e
         new = out[:, n_prompt:]
         return [str(t) for t in self._tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+
+def model_directory(model: str | Path | None) -> Path:
+    """A Transformers directory to load: ``model`` itself, or converted (once) from a GGUF file.
+
+    ``None`` is the default model (assembled from its packages, converted once
+    under the cache). A directory needs a ``config.json``; anything else is a
+    ModelError that says what to give instead.
+    """
+    path = Path(model).expanduser() if model is not None else None
+    if path is None:
+        from llm.model_files import DEFAULT_MODEL_SHA256, default_model_file
+
+        gguf = default_model_file()
+        return _converted(gguf, key=DEFAULT_MODEL_SHA256[:16])
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{path}: not a Transformers model directory (no config.json)")
+        return path
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        st = path.stat()
+        ident = f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode()
+        return _converted(path, key=hashlib.sha256(ident).hexdigest()[:16])
+    raise ModelError(f"{path}: no such model; give a Transformers directory or a .gguf file")
+
+
+def prompt_parts(tokenizer: Any, messages: Messages) -> tuple[str, str | None]:
+    """The prompt text the model continues, and its leading system-message part if any.
+
+    With a chat template: the template with the generation prompt added (for
+    Qwen2.5, ``<|im_start|>system\n...<|im_end|>\n...<|im_start|>assistant\n``).
+    Without one (a base model): a plain ``Role: text`` transcript ending in
+    ``Assistant:``. Training (``llm/finetune_data.py``) builds its prompts here
+    too, so a fine-tuned model learns exactly the text it is later given.
+    """
+    msgs = check_messages(messages)
+    if not getattr(tokenizer, "chat_template", None):
+        lines = [f"{m['role'].capitalize()}: {m['content']}" for m in msgs]
+        return "\n\n".join([*lines, "Assistant:"]), None
+    prompt = str(tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False))
+    if msgs[0]["role"] != "system" or len(msgs) < 2:
+        return prompt, None
+    prefix = str(tokenizer.apply_chat_template(msgs[:1], tokenize=False))
+    return prompt, prefix if prompt.startswith(prefix) else None
 
 
 class _StopOnText:

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines import cli_args, cli_llm, cli_neo4j, cli_ui
+from pipelines import cli_args, cli_finetune, cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--answer",
         action="store_true",
-        help="also generate answers: em, f1 (SQuAD) and answer_s_p50 per mode",
+        help="also generate answers: em, f1 (SQuAD), rouge_l, bleu, answered, cites_gold "
+        "and answer_s_p50 per mode",
     )
     p.add_argument("--model", metavar="PATH", help="generator for --answer (default model)")
     p.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server for --answer")
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_llm.add_parsers(sub)
     cli_neo4j.add_parsers(sub)
     cli_ui.add_parsers(sub)
+    cli_finetune.add_parsers(sub)
     return parser
 
 
@@ -382,6 +384,7 @@ COMMANDS = {
 COMMANDS.update(cli_llm.COMMANDS)
 COMMANDS.update(cli_neo4j.COMMANDS)
 COMMANDS.update(cli_ui.COMMANDS)
+COMMANDS.update(cli_finetune.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

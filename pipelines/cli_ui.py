@@ -42,6 +42,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="address to listen on (default 127.0.0.1: this machine only)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="answer with this Transformers directory or .gguf file, e.g. the model "
+        "directory kgqa finetune writes (default: $KGQA_MODEL, else the default model)",
+    )
 
 
 def app_path() -> Path:
@@ -77,6 +83,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     url = f"http://[{host}]:{args.port}" if ":" in host else f"http://{host}:{args.port}"
     env = dict(os.environ, KGQA_KB=kb)
+    if args.model:  # the app's knowledge base opens its generator from $KGQA_MODEL
+        model = Path(args.model).expanduser()
+        if not model.exists():
+            raise ConfigError(f"--model {args.model}: no such directory or file")
+        env["KGQA_MODEL"] = str(model.resolve())
     proc = subprocess.Popen(streamlit_command(app, kb, args.host, args.port), env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # stopping kgqa stops the server too
     try:

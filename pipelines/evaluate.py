@@ -143,7 +143,10 @@ def evaluate_answers(
     """Answer every question with ``kb.ask`` and score the answers.
 
     Keys (percentages 0-100, seconds): ``em`` and ``f1`` (SQuAD normalisation,
-    best over the gold answers, an abstention scoring 0); ``answered``;
+    best over the gold answers, ``llm/metrics.py``), ``rouge_l`` and ``bleu``
+    (ROUGE-L F-measure and sentence BLEU against the gold answers,
+    ``llm/overlap_metrics.py``: rouge-score, sacrebleu), an abstention scoring 0
+    on each; ``answered``;
     ``cites_gold``: of the answered questions whose gold answer is not yes/no,
     the share citing a passage that contains a gold answer; ``answer_s_p50`` and
     ``answer_cpu_s_p50`` (wall clock, and CPU seconds of this process: on a
@@ -158,6 +161,7 @@ def evaluate_answers(
     from tqdm import tqdm
 
     from llm.metrics import contains_answer, exact_match, f1_score, normalize_answer
+    from llm.overlap_metrics import bleu, rouge_l
     from pipelines.qa import QAConfig
 
     cfg = replace(config or QAConfig(), mode=mode)
@@ -173,6 +177,8 @@ def evaluate_answers(
             "type": q.type,
             "em": exact_match(pred, q.answers) if q.answers else 0.0,
             "f1": f1_score(pred, q.answers) if q.answers else 0.0,
+            "rouge_l": rouge_l(pred, q.answers),
+            "bleu": bleu(pred, q.answers),
             "answered": not ans.abstained,
             "yes_no": yes_no,
             "cites_gold": any(contains_answer(texts.get(c.chunk_id, c.quote), q.answers)
@@ -185,6 +191,8 @@ def evaluate_answers(
     out: dict[str, Any] = {
         "em": _pct(r["em"] for r in rows),
         "f1": _pct(r["f1"] for r in rows),
+        "rouge_l": _pct(r["rouge_l"] for r in rows),
+        "bleu": _pct(r["bleu"] for r in rows),
         "answered": _pct(r["answered"] for r in rows),
         "cites_gold": _pct(cited),
         "answer_s_p50": round(percentile([r["s"] for r in rows], 50), 2),
@@ -212,7 +220,7 @@ def _pct(values: Iterable[float | bool]) -> float:
 
 
 _FIRST = ["recall@2", "recall@5", "all@8", "latency_ms_p50", "latency_ms_p95", "em", "f1",
-          "answered", "cites_gold", "answer_s_p50", "answer_cpu_s_p50"]
+          "rouge_l", "bleu", "answered", "cites_gold", "answer_s_p50", "answer_cpu_s_p50"]
 
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:

@@ -21,6 +21,7 @@ loads torch or spaCy.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -359,11 +360,14 @@ class KnowledgeBase:
 
     @property
     def generator(self) -> Generator:
-        """The answer generator: set it to use another model or a server."""
+        """The answer generator: set it to use another model or a server.
+
+        Default: the model at ``$KGQA_MODEL`` (as ``kgqa ask``), else the default model.
+        """
         if self._generator is None:
             from llm.generator import open_generator
 
-            self._generator = open_generator()
+            self._generator = open_generator(os.environ.get("KGQA_MODEL") or None)
         return self._generator
 
     @generator.setter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from kgqa.types import Chunk, ExtractedEntity, ExtractedRelation, Extraction
 
@@ -64,3 +65,46 @@ class FaultyExtractor(CapitalizedExtractor):
             if len(chunk.text) > 1_000_000:
                 raise ValueError("[E088] Text of length exceeds maximum of 1000000")
         return super().extract(chunks)
+
+
+class VerbExtractor(CapitalizedExtractor):
+    """Capitalised-word entities, co-occurrence, and ``Name verb Name`` relations.
+
+    A known verb form between two names ("Ada Okafor founded Acme Robotics")
+    gives a relation labelled by its lemma, as spaCy's subject-verb-object
+    rule would; a name starting with a known first name is a PERSON, a known city a GPE.
+    """
+
+    name = "fake:verbs"
+    VERBS: ClassVar[dict[str, str]] = {
+        "founded": "found", "designed": "design", "leads": "lead", "joined": "join",
+        "works at": "work at", "flew to": "fly to",
+    }
+    PEOPLE = ("Ada", "Ben", "Chioma", "Dmitri")
+    PLACES = ("Perth", "Porto", "Oslo")
+
+    def extract(self, chunks: Sequence[Chunk]) -> list[Extraction]:
+        verbs = "|".join(sorted(self.VERBS, key=len, reverse=True))
+        pattern = re.compile(rf"\b({verbs}) (?:the )?")
+        out = []
+        for ext, chunk in zip(super().extract(chunks), chunks, strict=True):
+            ents = [ExtractedEntity(e.surface, self._label(e.surface, e.label), e.start, e.end,
+                                    e.sentence) for e in ext.entities]
+            rels = list(ext.relations)
+            for m in pattern.finditer(chunk.text):
+                at, after = chunk.start + m.start(), chunk.start + m.end()
+                subj = [i for i, e in enumerate(ents) if e.end == at - 1]
+                obj = [i for i, e in enumerate(ents) if e.start == after]
+                if subj and obj:
+                    sent = next(x for x in _SENTENCE.finditer(chunk.text)
+                                if chunk.start + x.start() <= at < chunk.start + x.end())
+                    rels.append(ExtractedRelation(subj[0], obj[0], self.VERBS[m.group(1)],
+                                                  chunk.start + sent.start(),
+                                                  chunk.start + sent.end()))
+            out.append(Extraction(chunk.id, tuple(ents), tuple(rels)))
+        return out
+
+    def _label(self, surface: str, label: str) -> str:
+        if surface.startswith(self.PEOPLE):
+            return "PERSON"
+        return "GPE" if surface in self.PLACES else label

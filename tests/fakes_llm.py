@@ -60,3 +60,36 @@ def make_hit(doc_text: str, chunk_text: str | None = None, *, doc_id: str = "doc
                   start=start, end=start + len(chunk_text))
     return Hit(key=rank, chunk=chunk, title=title, score=1.0 / rank, rank=rank,
                scores={"vector": 1.0 / rank})
+
+
+# A Qwen2-shaped model small enough to train in a second on a CPU (about 70k parameters
+# with the tokenizer below); `model: {config: TINY_CONFIG, tokenizer: <dir>}` in a config.
+TINY_CONFIG = {
+    "model_type": "qwen2", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024,
+    "tie_word_embeddings": True,
+}
+CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_tokenizer(folder, texts, vocab_size: int = 600):
+    """Train a byte-level BPE tokenizer on ``texts`` (well under a second) and save it to
+    ``folder`` with a ChatML template and ``<|im_end|>`` as its end token."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(list(texts), trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
+                                   pad_token="<|endoftext|>")
+    fast.chat_template = CHATML
+    fast.save_pretrained(folder)
+    return fast

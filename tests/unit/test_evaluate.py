@@ -227,3 +227,27 @@ def test_evaluate_answers_scores_and_reports_per_type(tiny_kb):
     assert out["answer_cpu_s_p50"] >= 0
     table = format_table({"vector": out})
     assert "vector answers, bridge (1 questions): em 100.0, f1 100.0" in table
+
+
+def test_evaluate_answers_reports_em_f1_rouge_l_and_bleu(tiny_kb):
+    from pipelines.evaluate import evaluate_answers
+    from tests.fakes_llm import ScriptedGenerator
+
+    questions = [
+        Question("q1", "Who founded Acme Robotics?", ("Maria Okafor",), ("b",)),
+        Question("q2", "Where does Acme Robotics build robots?", ("Lisbon",), ("a",)),
+    ]
+    replies = {"Who founded Acme Robotics?": "Maria Okafor",
+               "Where does Acme Robotics build robots?": "warehouse robots in Lisbon"}
+
+    def reply(messages):
+        return replies[messages[-1]["content"].rsplit("Question: ", 1)[1].split("\n")[0]]
+
+    metrics = evaluate_answers(tiny_kb, questions, "lexical", ScriptedGenerator(reply))
+    assert {"em", "f1", "rouge_l", "bleu", "answered", "cites_gold"} <= set(metrics)
+    assert metrics["em"] == 50.0  # the second answer is longer than its gold
+    # q2: 1 of 4 words -> F1 = 2 * 1/4 * 1 / (1/4 + 1) = 0.4; ROUGE-L the same (LCS 1)
+    assert metrics["f1"] == 70.0 and metrics["rouge_l"] == 70.0
+    assert 50.0 < metrics["bleu"] < 70.0  # q2: unigram precision 1/4, bigrams smoothed
+    header = format_table({"lexical": metrics}).splitlines()[0].split()
+    assert header[1:5] == ["em", "f1", "rouge_l", "bleu"]

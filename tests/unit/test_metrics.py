@@ -56,3 +56,31 @@ def test_contains_answer_matches_whole_words_after_normalisation():
     assert contains_answer("The Exies are a band.", "the exies")
     assert not contains_answer("born in 19985", ["1998"])
     assert not contains_answer("anything", [""])
+
+
+# -- ROUGE-L and BLEU (rouge-score, sacrebleu) -----------------------------------------------
+
+
+def test_rouge_l_is_the_lcs_f_measure_best_over_golds():
+    from llm.overlap_metrics import rouge_l
+
+    # pred: the eiffel tower in paris (5), gold: eiffel tower (2); LCS 2 -> p 2/5, r 1
+    assert rouge_l("the Eiffel Tower in Paris", ["Eiffel Tower"]) == pytest.approx(4 / 7)
+    assert rouge_l("Tower Eiffel", "Eiffel Tower") == pytest.approx(0.5)  # order matters
+    assert rouge_l("Stephen King", ["King", "Stephen King"]) == 1.0
+    assert rouge_l("Kraków", ["Krakow"]) == 0.0 and rouge_l("Kraków", ["kraków"]) == 1.0
+    assert rouge_l("北京", ["北京"]) == 1.0  # every script has tokens
+    assert rouge_l("", ["Paris"]) == 0.0 and rouge_l("Paris", []) == 0.0
+
+
+def test_bleu_is_sentence_bleu_with_every_gold_as_reference():
+    import math
+
+    from llm.overlap_metrics import bleu
+
+    assert bleu("Paris", ["paris"]) == pytest.approx(1.0)  # lower-cased
+    # 2 of 3 reference words, all matching: precisions 1, brevity penalty e^(1 - 3/2)
+    assert bleu("Eiffel Tower", ["the Eiffel Tower"]) == pytest.approx(math.exp(-0.5), abs=1e-4)
+    assert bleu("Eiffel Tower", ["the Eiffel Tower", "Eiffel Tower"]) == pytest.approx(1.0)
+    assert bleu("London", ["Paris"]) < 0.01
+    assert bleu("", ["Paris"]) == 0.0 and bleu("Paris", []) == 0.0
