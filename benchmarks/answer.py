@@ -43,7 +43,10 @@ DATA = ROOT.parent / "shared" / "data"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--dataset", default="hotpotqa", help="a folder of ../shared/data")
+    ap.add_argument("--dataset", default="hotpotqa",
+                    help="a folder of ../shared/data, or 'demo' (demo/corpus and its questions)")
+    ap.add_argument("--questions", type=Path,
+                    help="another questions file for the dataset's corpus")
     ap.add_argument("-n", type=int, default=20, help="the first N questions")
     ap.add_argument("--kb", type=Path, help="knowledge base (default .kb/bench-DATASET)")
     ap.add_argument("--mode", default="hybrid", help="retrieval mode for kb.search")
@@ -59,9 +62,12 @@ def main() -> None:
     ap.add_argument("--gold", action="store_true", help="gold passages + distractors, no retrieval")
     ap.add_argument("--verbose", action="store_true", help="one line per question on stderr")
     ap.add_argument("--out", type=Path, help="write one JSON line per question here")
+    ap.add_argument("--cache", type=Path,
+                    help="a JSONL file of generations kept across runs: a prompt answered "
+                         "before is not generated again (for ablations; times then lie)")
     ap.add_argument("--without", action="append", default=[],
                     choices=("hops", "compare", "check_type", "distinct_documents",
-                             "second_look"),
+                             "second_look", "min_alignment"),
                     help="turn one QAConfig step off (repeatable)")
     args = ap.parse_args()
 
@@ -73,13 +79,18 @@ def main() -> None:
     from pipelines.question_shape import analyse
     from pipelines.search import known_name
 
-    folder = DATA / args.dataset
-    questions = [json.loads(x) for x in (folder / "questions.jsonl").open()][: args.n]
+    if args.dataset == "demo":
+        folder, corpus = ROOT / "demo", ROOT / "demo" / "corpus"
+    else:
+        folder = DATA / args.dataset
+        corpus = folder / "corpus.jsonl"
+    qfile = args.questions or folder / "questions.jsonl"
+    questions = [json.loads(x) for x in qfile.open()][: args.n]
     kb_dir = args.kb or ROOT / ".kb" / f"bench-{args.dataset}"
     t = time.perf_counter()
     kb = KnowledgeBase.open(kb_dir)
     if kb.stats().documents == 0:
-        kb.ingest([folder / "corpus.jsonl"])
+        kb.ingest([corpus])
     kb_s = time.perf_counter() - t
 
     gen = open_generator(args.model, url=args.llm_url, device=args.device,
@@ -88,11 +99,13 @@ def main() -> None:
     if hasattr(gen, "load"):
         gen.load()
     load_s = time.perf_counter() - t
+    if args.cache:
+        gen = _Cached(gen, args.cache)
     prompt = PromptConfig(best_last=args.best_last)
     if args.words:
         prompt = replace(prompt, max_words_per_passage=args.words)
-    cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt,
-                   **{name: False for name in args.without})
+    off = {name: (0.0 if name == "min_alignment" else False) for name in args.without}
+    cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt, **off)
     source = _GoldSource(kb, folder) if args.gold else kb
     nlp, is_name = kb.extractor.load(), known_name(kb)
 
@@ -130,8 +143,14 @@ def main() -> None:
                   f"{[c.number for c in ans.citations]} gold={golds[:2]}", file=sys.stderr)
     answered = [r for r in rows if r["answered"]]
     answered_span = [r for r in answered if not r["yes_no"]]
+    by_type = {}
+    for t in sorted({r["type"] for r in rows if r["type"]}):
+        part = [r for r in rows if r["type"] == t]
+        by_type[t] = {"n": len(part), "em": 100 * statistics.mean(r["em"] for r in part),
+                      "f1": 100 * statistics.mean(r["f1"] for r in part)}
     report = {
-        "dataset": args.dataset, "n": len(rows), "mode": "gold" if args.gold else args.mode,
+        "dataset": args.dataset, "without": args.without, "by_type": by_type, "n": len(rows),
+        "mode": "gold" if args.gold else args.mode,
         "generator": getattr(gen, "name", "?"), "device": getattr(gen, "device", "server"),
         "precision": getattr(gen, "precision", "server"),
         "threads": args.threads or len(os.sched_getaffinity(0)),
@@ -168,6 +187,33 @@ def _mean(values) -> float:  # type: ignore[no-untyped-def]
 
 def _chunk_text(ans, chunk_id: str) -> str:  # type: ignore[no-untyped-def]
     return next((h.chunk.text for h in ans.hits if h.chunk.id == chunk_id), "")
+
+
+class _Cached:
+    """A generator that remembers its replies in a JSONL file (same prompt, same reply:
+    decoding is greedy)."""
+
+    def __init__(self, gen, path: Path) -> None:  # type: ignore[no-untyped-def]
+        import hashlib
+
+        self.gen, self.path, self.name = gen, path, gen.name
+        self._key = lambda *parts: hashlib.sha1(json.dumps(parts).encode()).hexdigest()
+        self.seen: dict[str, str] = {}
+        if path.exists():
+            for line in path.open(encoding="utf-8"):
+                row = json.loads(line)
+                self.seen[row["k"]] = row["v"]
+
+    def generate(self, messages, *, max_new_tokens=48, stop=None):  # type: ignore[no-untyped-def]
+        key = self._key(list(messages), max_new_tokens, list(stop or ()))
+        if key not in self.seen:
+            self.seen[key] = self.gen.generate(messages, max_new_tokens=max_new_tokens, stop=stop)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"k": key, "v": self.seen[key]}) + "\n")
+        return self.seen[key]
+
+    def stream(self, messages, **kw):  # type: ignore[no-untyped-def]
+        yield self.generate(messages, **kw)
 
 
 class _GoldSource:
