@@ -124,7 +124,9 @@ def test_kgqa_ask_against_the_server_prints_answer_and_citations(server_url, dem
 
 
 def test_kgqa_ask_reports_a_dead_server(demo_kb):
-    proc = _ask("Who?", "--kb", str(demo_kb), "--llm-url", "http://127.0.0.1:9", "--mode",
-                "vector")
+    # A question the base has evidence for: one with none is abstained on before
+    # the generator is reached.
+    proc = _ask("Who designed the original Kestrel Station?", "--kb", str(demo_kb),
+                "--llm-url", "http://127.0.0.1:9", "--mode", "vector")
     assert proc.returncode == 1
     assert "http://127.0.0.1:9" in proc.stderr and "connection refused" in proc.stderr
