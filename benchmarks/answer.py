@@ -71,7 +71,6 @@ def main() -> None:
     from pipelines.kb import KnowledgeBase
     from pipelines.qa import QAConfig, answer
     from pipelines.question_shape import analyse
-    from pipelines.search import known_name
 
     folder = DATA / args.dataset
     questions = [json.loads(x) for x in (folder / "questions.jsonl").open()][: args.n]
@@ -94,7 +93,7 @@ def main() -> None:
     cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt,
                    **{name: False for name in args.without})
     source = _GoldSource(kb, folder) if args.gold else kb
-    nlp, is_name = kb.extractor.load(), known_name(kb)
+    nlp, is_name = kb.extractor.load(), kb.searcher().corpus.is_name
 
     load_before = os.getloadavg()[0]
     rows = []

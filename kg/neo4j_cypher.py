@@ -155,6 +155,29 @@ ENTITY_NAMES = "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.name"
 
 ENTITY_IDS = "MATCH (e:Entity {kb: $kb}) WHERE $label IS NULL OR e.label = $label RETURN e.id"
 
+ENTITY_NAMES_OF = "UNWIND $ids AS id MATCH (e:Entity {kb: $kb, id: id}) RETURN e.id, e.name"
+
+CHUNK_KEYS = "MATCH (c:Chunk {kb: $kb}) WHERE c.key <= $max RETURN c.key ORDER BY c.key"
+
+COUNT_CHUNKS = "MATCH (c:Chunk {kb: $kb}) WHERE c.key <= $max RETURN count(c)"
+
+# keys ascending, one page after $after; mentions and relations in write order
+CHUNK_RECORDS = """
+MATCH (c:Chunk {kb: $kb}) WHERE c.key > $after
+WITH c ORDER BY c.key LIMIT $batch
+MATCH (c)-[:PART_OF]->(d:Document)
+RETURN c.key AS key, d.title AS title, c.text AS text, c.vector AS vector,
+       COLLECT { MATCH (c)-[m:MENTIONS]->(e:Entity) RETURN [e.id, m.surface] ORDER BY m.seq }
+       AS mentions
+ORDER BY key
+"""
+
+CHUNK_RELATIONS = """
+UNWIND $keys AS k
+MATCH (a:Entity)-[r:RELATION {kb: $kb, chunk_key: k}]->(b:Entity)
+RETURN k, a.id, b.id ORDER BY r.seq
+"""
+
 ITER_MENTION_EDGES = """
 MATCH (c:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity)
 RETURN c.key, e.id ORDER BY m.seq

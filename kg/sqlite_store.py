@@ -37,7 +37,7 @@ from kg.store import (
 )
 from kgqa.errors import StoreError
 from kgqa.text import fold
-from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+from kgqa.types import Chunk, ChunkRecord, Document, Entity, Mention, Neighbour, Relation
 
 SCHEMA_VERSION = 1
 
@@ -383,8 +383,60 @@ class SqliteStore:
     def iter_aliases(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("SELECT DISTINCT entity_id, surface FROM mentions")
 
-    def entity_names(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+    def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        if ids is None:
+            return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+        out: dict[str, str] = {}
+        for part in _batched(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(part))
+            out.update(
+                self.db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks})", part)
+            )
+        return out
+
+    def chunk_keys(self, max_key: int | None = None) -> np.ndarray:
+        top = (1 << 62) if max_key is None else max_key
+        rows = self.db.execute("SELECT key FROM chunks WHERE key <= ? ORDER BY key", (top,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def count_chunks(self, max_key: int | None = None) -> int:
+        top = (1 << 62) if max_key is None else max_key
+        row = self.db.execute("SELECT count(*) FROM chunks WHERE key <= ?", (top,)).fetchone()
+        return int(row[0])
+
+    def iter_chunk_records(self, after: int = 0, batch: int = 1000) -> Iterator[list[ChunkRecord]]:
+        db = self.db
+        while True:
+            rows = db.execute(
+                "SELECT c.key, d.title, c.text, c.vector FROM chunks c "
+                "JOIN documents d ON d.id = c.doc_id WHERE c.key > ? ORDER BY c.key LIMIT ?",
+                (after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            low, high = rows[0][0], rows[-1][0]
+            mentions: dict[int, list[tuple[str, str]]] = {}
+            for key, eid, surface in db.execute(
+                "SELECT chunk_key, entity_id, surface FROM mentions "
+                "WHERE chunk_key BETWEEN ? AND ? ORDER BY rowid",
+                (low, high),
+            ):
+                mentions.setdefault(key, []).append((eid, surface))
+            relations: dict[int, list[tuple[str, str]]] = {}
+            for key, source, target in db.execute(
+                "SELECT chunk_key, source, target FROM relations "
+                "WHERE chunk_key BETWEEN ? AND ? ORDER BY rowid",
+                (low, high),
+            ):
+                relations.setdefault(key, []).append((source, target))
+            yield [
+                ChunkRecord(
+                    key, title, text, np.frombuffer(vec, dtype=np.float32),
+                    tuple(mentions.get(key, ())), tuple(relations.get(key, ())),
+                )
+                for key, title, text, vec in rows
+            ]  # fmt: skip
+            after = high
 
     def entity_ids(self, label: str | None = None) -> list[str]:
         if label is None:

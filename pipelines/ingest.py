@@ -123,9 +123,14 @@ class StageTimes:
 
 def embed_text(title: str, chunk: Chunk) -> str:
     """The text embedded for a chunk: its document title, then the chunk."""
-    if title and not chunk.text.startswith(title):
-        return f"{title}\n{chunk.text}"
-    return chunk.text
+    return titled_text(title, chunk.text)
+
+
+def titled_text(title: str, text: str) -> str:
+    """A chunk's text preceded by its document title (unless it starts with it)."""
+    if title and not text.startswith(title):
+        return f"{title}\n{text}"
+    return text
 
 
 def collect_documents(
