@@ -272,3 +272,62 @@ CALL () {
 }
 RETURN orphans, stale, loose_chunks, loose_relations, keys_ahead
 """
+
+# -- search (kg/neo4j_search.py) ---------------------------------------------------
+# Index and label names are made from the namespace by kg.neo4j_search.search_names
+# (letters, digits and underscores only): Cypher takes no parameters for them.
+VECTOR_INDEX = (
+    "CREATE VECTOR INDEX {index} IF NOT EXISTS FOR (n:{label}) ON (n.embedding) "
+    "OPTIONS {{indexConfig: {{`vector.dimensions`: {dim}, "
+    "`vector.similarity_function`: 'cosine'}}}}"
+)
+TEXT_INDEX = (
+    "CREATE FULLTEXT INDEX {index} IF NOT EXISTS FOR (n:{label}) ON EACH [n.search_text] "
+    "OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'whitespace'}}}}"
+)
+DROP_INDEX = "DROP INDEX {index} IF EXISTS"
+
+SET_SEARCH_FIELDS = """
+UNWIND $rows AS r
+MATCH (c:Chunk {kb: $kb, key: r.key})
+SET c:$($label), c.search_text = r.text
+WITH c, r
+CALL db.create.setNodeVectorProperty(c, 'embedding', r.embedding)
+RETURN count(c)
+"""
+
+VECTOR_TOP = """
+CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
+RETURN node.key, score
+"""
+
+TEXT_TOP = """
+CALL db.index.fulltext.queryNodes($index, $text, {limit: $k}) YIELD node, score
+RETURN node.key, score
+"""
+
+CHUNK_VECTORS = "UNWIND $keys AS k MATCH (c:Chunk {kb: $kb, key: k}) RETURN k, c.vector"
+
+CHUNK_ENTITIES = """
+UNWIND $keys AS k
+MATCH (c:Chunk {kb: $kb, key: k})
+RETURN k, COLLECT { MATCH (c)-[:MENTIONS]->(e:Entity) RETURN DISTINCT e.id } AS entities
+"""
+
+# An entity's neighbourhood in one query: its related entities with the number of
+# relations between them (both directions, self-relations left out), and the chunks
+# mentioning it, each with the entities it mentions (the next push reads them).
+ENTITY_NEIGHBOURHOOD = """
+UNWIND $ids AS id
+MATCH (e:Entity {kb: $kb, id: id})
+RETURN id,
+  COLLECT {
+    MATCH (e)-[r:RELATION]-(f:Entity) WHERE f <> e
+    WITH f, count(r) AS n RETURN [f.id, n]
+  } AS related,
+  COLLECT {
+    MATCH (c:Chunk)-[:MENTIONS]->(e)
+    WITH DISTINCT c
+    RETURN [c.key, COLLECT { MATCH (c)-[:MENTIONS]->(x:Entity) RETURN DISTINCT x.id }]
+  } AS chunks
+"""

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from llm.generator import Generator
     from pipelines.qa import QAConfig
     from pipelines.question_shape import QuestionShape
+    from retrieval.hybrid import Corpus
     from retrieval.search_index import SearchIndex
 
 DB_FILE = "kgqa.sqlite"
@@ -216,8 +217,20 @@ class KnowledgeBase:
         """Bring the search index up to date with the store (see ``pipelines/derived.py``)."""
         with self._lock:
             generation = self.store.generation
-            index = derived.refresh_index(self.path, self.store, self.manifest.embedder.dim)
-            searcher = Searcher(index, self.store, self.embedder, question_surfaces(self.extractor))
+            search = None
+            if self.manifest.store.kind == "neo4j":  # searched on the server
+                from kg.neo4j_search import Neo4jSearch
+
+                search = Neo4jSearch(self.store)  # type: ignore[arg-type]
+            dim = self.manifest.embedder.dim
+            index = derived.refresh_index(self.path, self.store, dim, search=search)
+            corpus: Corpus = index
+            if search is not None:
+                from pipelines.neo4j_corpus import Neo4jCorpus
+
+                corpus = Neo4jCorpus(index, search)
+            surfaces = question_surfaces(self.extractor)
+            searcher = Searcher(corpus, self.store, self.embedder, surfaces)
             self._searcher = (generation, searcher, index)
 
     def searcher(self) -> Searcher:

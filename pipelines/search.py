@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from kg.extract import EntityExtractor
 from kg.store import GraphStore
@@ -30,6 +31,10 @@ from kgqa.types import (
 )
 from retrieval.embed import Embedder
 from retrieval.hybrid import Corpus, HybridRetriever, Ranked, RetrievalConfig
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 def question_surfaces(extractor: EntityExtractor) -> Callable[[str], list[str]]:
@@ -81,8 +86,21 @@ class Searcher:
             raise ConfigError("the question is empty")
         q_vec = self.embedder.embed([question])[0]  # (dim,)
         surfaces = self.surfaces(question) if checked in ("graph", "hybrid") else []
+        return self.search_encoded(question, q_vec, surfaces, mode=checked, top_k=top_k)
+
+    def search_encoded(
+        self,
+        question: str,
+        vector: NDArray[np.float32],
+        surfaces: list[str],
+        *,
+        mode: RetrievalMode = "hybrid",
+        top_k: int = 5,
+    ) -> list[Hit]:
+        """:meth:`search` for a question already read: its ``vector`` ``(dim,)`` and the
+        entity ``surfaces`` found in it (``benchmarks/scale.py`` times this part)."""
         ranked = HybridRetriever(self.config).retrieve(
-            self.corpus, question, q_vec, surfaces, mode=checked, top_k=top_k
+            self.corpus, question, vector, surfaces, mode=mode, top_k=top_k
         )
         return self.hits(ranked)
 

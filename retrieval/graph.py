@@ -120,6 +120,9 @@ class EntityGraph:
         df = np.asarray(self.df[e], np.float64)
         return df + RELATION_WEIGHT * np.asarray(self.relation_half[e], np.float64)
 
+    def entity_degree_bound(self, entities: NDArray[np.int64]) -> NDArray[np.float64]:
+        return self.entity_degree(entities)
+
     def entity_ids(self, entities: NDArray[np.int64]) -> list[str]:
         return [self.ids[int(e)] for e in np.asarray(entities, np.int64)]
 

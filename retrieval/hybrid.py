@@ -70,6 +70,10 @@ class Corpus(Protocol):
     @property
     def graph(self) -> CorpusGraph: ...
 
+    def session(self) -> Corpus:
+        """The corpus for one question (a corpus that caches per question starts afresh)."""
+        ...
+
     def keys_of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]: ...
 
     def dense_top(self, query: NDArray[np.float32], k: int) -> tuple[NDArray, NDArray]:
@@ -367,6 +371,7 @@ class HybridRetriever:
         mode: RetrievalMode = "hybrid",
         top_k: int = 5,
     ) -> list[Ranked]:
+        corpus = corpus.session()
         sig = self.signals(corpus, question, q_vec, surfaces, mode)
         if not self.relevant(corpus, question, sig):
             return []

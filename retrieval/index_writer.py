@@ -40,6 +40,7 @@ from retrieval.search_index import (
     ARRAYS,
     ENTITY_POSTINGS,
     FORMAT,
+    PARTS,
     ROW_POSTINGS,
     IndexText,
     SearchIndex,
@@ -69,15 +70,19 @@ def rebuild_index(
     text: IndexText,
     source: str = "",
     kind: str = "auto",
+    parts: Sequence[str] = PARTS,
 ) -> None:
     """Write a new index of ``records`` (every live chunk, keys ascending).
 
-    ``source`` names the store it reflects (an index of another store is rebuilt).
+    ``source`` names the store it reflects (an index of another store is
+    rebuilt); ``parts`` which of ``dense``, ``lexical`` and ``graph`` it keeps
+    (none for a Neo4j base, which the server searches: only the entity linker,
+    the titles and the chunk keys are kept).
     """
     files = IndexFiles(directory)
     with files.writing():
         old = files.read_manifest() or {}
-        state = _State.empty(files, dim, text, int(old.get("epoch", 0)) + 1)
+        state = _State.empty(files, dim, text, int(old.get("epoch", 0)) + 1, parts)
         state.manifest["next_id"] = int(old.get("next_id", 0))
         state.manifest["source"] = source
         for batch in _batched(records, BATCH_ROWS):
@@ -158,18 +163,22 @@ class _State:
         self.relation_half = np.zeros(0, np.int32)  # (E,)
         self.entity_table: dict[str, int] = {}  # ids met by this update -> index
         self.new_ids: list[str] = []
+        self.parts = frozenset(manifest.get("parts", PARTS))
 
     @classmethod
-    def empty(cls, files: IndexFiles, dim: int, text: IndexText, epoch: int) -> _State:
+    def empty(
+        cls, files: IndexFiles, dim: int, text: IndexText, epoch: int, parts: Sequence[str]
+    ) -> _State:
         manifest: dict[str, Any] = {
             "format": FORMAT, "fingerprint": text.fingerprint(), "epoch": epoch, "dim": dim,
+            "parts": sorted(parts),
             "rows": 0, "entities": 0, "live_rows": 0, "max_key": 0, "generation": -1,
             "arrays": {name: {"file": f"{name}.e{epoch}.bin", "count": 0} for name in ARRAYS},
             "files": {}, "segments": [], "dense": None, "next_id": 0,
         }  # fmt: skip
         state = cls(files, manifest, text)
         for name in ("mention_ptr", "relation_ptr", "entity_offsets"):
-            state.appends[name].append(np.zeros(1, ARRAYS[name]))
+            state.appends[name].append(np.zeros(1, ARRAYS[name]))  # CSR pointers start at 0
         return state
 
     @classmethod
@@ -213,8 +222,11 @@ class _State:
         self.live[rows] = False
         self.deleted_any = True
         self.manifest["live_rows"] = int(self.manifest["live_rows"]) - len(rows)
-        _, ents = self.old.graph.entities_of(rows)
-        np.subtract.at(self.df, ents, 1)
+        ptr = self.old.array("mention_ptr")
+        _, pos = ranges(ptr[rows], ptr[rows + 1])
+        np.subtract.at(self.df, np.asarray(self.old.array("mention_entity")[pos], np.int64), 1)
+        if "graph" not in self.parts:
+            return
         ptr = self.old.array("relation_ptr")
         _, pos = ranges(ptr[rows], ptr[rows + 1])
         pairs = np.asarray(self.old.array("relation_pair")[pos], np.uint64)
@@ -261,81 +273,93 @@ class _State:
         row_ents = [list(dict.fromkeys(e for e, _ in r.mentions)) for r in records]
         counts = np.fromiter((len(es) for es in row_ents), np.int64, count=n)
         ent_idx = self._entities([e for es in row_ents for e in es])
-        # aliases: (entity id, entity) and (normalised surface, entity), once per row
-        names, alias_ids, alias_rows = [], [], []
-        for row, r in zip(rows.tolist(), records, strict=True):
-            seen: set[tuple[str, str]] = set()
-            for eid, surface in r.mentions:
-                for name in (eid, norm(surface)):
-                    if name and (name, eid) not in seen:
-                        seen.add((name, eid))
-                        names.append(name)
-                        alias_ids.append(eid)
-                        alias_rows.append(row)
-        a_keys, a_rows, a_ents = alias_postings(
-            self._entities(alias_ids).astype(np.int32), names, np.asarray(alias_rows, np.int32)
-        )
-        # relations: one pair key per relation as written, postings in both directions
-        rel = [[(a, b) for a, b in r.relations if a != b] for r in records]
-        rel_counts = np.fromiter((len(x) for x in rel), np.int64, count=n)
-        flat = [p for x in rel for p in x]
-        forward = pair_keys(
-            self._entities([a for a, _ in flat]), self._entities([b for _, b in flat])
-        )
-        both = np.concatenate([forward, _swap(forward)])
-        rel_rows = np.repeat(rows, rel_counts)
-        t_keys, t_rows, t_tf, lengths = term_postings(
-            [self.text.lexical_text(r.title, r.text) for r in records], first_row
-        )
-        vectors = np.stack([np.asarray(r.vector, np.float32) for r in records])  # (n, dim)
-        if vectors.shape[1] != self.dim:
-            raise StoreError(f"chunk vectors have dim {vectors.shape[1]}, the index has {self.dim}")
-        # counts: df, and relation_half by the pairs whose counts grow
+        postings = {
+            "aliases": self._aliases(records, rows),
+            "about": Segment.build(hash_strings([norm(r.title) for r in records]), rows),
+            "terms": Segment.empty(with_value=True),
+            "chunks": Segment.empty(),
+            "pairs": Segment.empty(),
+        }
         self.df = _grow(self.df, self.n_entities)
         self.relation_half = _grow(self.relation_half, self.n_entities)
         np.add.at(self.df, ent_idx, 1)
         self.live = np.concatenate([self.live, np.ones(n, np.bool_)])
-        if len(both):
-            uniq, added = np.unique(both, return_counts=True)
-            before = self._pair_counts(uniq)
-            self._recount(uniq, before, before + added)
+        if "graph" in self.parts:
+            postings["chunks"] = Segment.build(ent_idx.astype(np.uint64), np.repeat(rows, counts))
+            postings["pairs"] = self._relations(records, rows)
+        if "lexical" in self.parts:
+            t_keys, t_rows, t_tf, lengths = term_postings(
+                [self.text.lexical_text(r.title, r.text) for r in records], first_row
+            )
+            postings["terms"] = Segment.build(t_keys, t_rows, t_tf)
+            self._append("lengths", lengths)
+        if "dense" in self.parts:
+            vectors = np.stack([np.asarray(r.vector, np.float32) for r in records])  # (n, dim)
+            if vectors.shape[1] != self.dim:
+                raise StoreError(
+                    f"chunk vectors have dim {vectors.shape[1]}, the index has {self.dim}"
+                )
+            self._append("vectors", vectors)
         new = self.new_ids[first_entity - int(self.manifest["entities"]) :]
         g_keys, g_ents, g_sizes = trigram_postings(new, first_entity)
-        postings = {
-            "terms": Segment.build(t_keys, t_rows, t_tf),
-            "chunks": Segment.build(ent_idx.astype(np.uint64), np.repeat(rows, counts)),
-            "about": Segment.build(hash_strings([norm(r.title) for r in records]), rows),
-            "pairs": Segment.build(both, np.concatenate([rel_rows, rel_rows])),
-            "aliases": Segment.build(a_keys, a_rows, a_ents),
-            "entity_keys": Segment.build(
-                hash_strings(new), np.arange(first_entity, first_entity + len(new))
-            ),
-            "grams": Segment.build(g_keys, g_ents),
-        }
+        postings["entity_keys"] = Segment.build(
+            hash_strings(new), np.arange(first_entity, first_entity + len(new))
+        )
+        postings["grams"] = Segment.build(g_keys, g_ents)
         info = {"id": self._next_id(), "rows": [first_row, first_row + n],
                 "entities": [first_entity, self.n_entities]}  # fmt: skip
         self.segments.append(_Seg(info, postings, saved=False))
         self._merge_segments()
         # the append-only arrays
         mention_ptr = self.mention_end + np.cumsum(counts)
-        relation_ptr = self.relation_end + np.cumsum(rel_counts)
         self.mention_end += int(counts.sum())
-        self.relation_end += int(rel_counts.sum())
         blob, ends = StringTable.encode(new, self.text_end)
         self.text_end += len(blob)
         self._append("chunk_keys", keys)
-        self._append("lengths", lengths)
-        self._append("vectors", vectors)
         self._append("mention_ptr", mention_ptr)
         self._append("mention_entity", ent_idx)
-        self._append("relation_ptr", relation_ptr)
-        self._append("relation_pair", forward)
         self._append("entity_offsets", ends)
         self._append("entity_text", blob)
         self._append("gram_counts", g_sizes)
         self.manifest["rows"] = first_row + n
         self.manifest["live_rows"] = int(self.manifest["live_rows"]) + n
         self.manifest["max_key"] = int(keys[-1])
+
+    def _aliases(self, records: list[ChunkRecord], rows: NDArray[np.int64]) -> Segment:
+        """Postings of (entity id, entity) and (normalised surface, entity), once per row."""
+        names, alias_ids, alias_rows = [], [], []
+        for row, r in zip(rows.tolist(), records, strict=True):
+            seen: set[tuple[str, str]] = set()
+            for eid, surface in r.mentions:
+                for name in (eid, self.text.normalize(surface)):
+                    if name and (name, eid) not in seen:
+                        seen.add((name, eid))
+                        names.append(name)
+                        alias_ids.append(eid)
+                        alias_rows.append(row)
+        keys, a_rows, ents = alias_postings(
+            self._entities(alias_ids).astype(np.int32), names, np.asarray(alias_rows, np.int32)
+        )
+        return Segment.build(keys, a_rows, ents)
+
+    def _relations(self, records: list[ChunkRecord], rows: NDArray[np.int64]) -> Segment:
+        """Pair postings (both directions) of the rows' relations; their counts taken in."""
+        rel = [[(a, b) for a, b in r.relations if a != b] for r in records]
+        counts = np.fromiter((len(x) for x in rel), np.int64, count=len(records))
+        flat = [p for x in rel for p in x]
+        forward = pair_keys(
+            self._entities([a for a, _ in flat]), self._entities([b for _, b in flat])
+        )  # one key per relation as written
+        both = np.concatenate([forward, _swap(forward)])
+        if len(both):
+            uniq, added = np.unique(both, return_counts=True)
+            before = self._pair_counts(uniq)
+            self._recount(uniq, before, before + added)
+        self._append("relation_ptr", self.relation_end + np.cumsum(counts))
+        self._append("relation_pair", forward)
+        self.relation_end += int(counts.sum())
+        rel_rows = np.repeat(rows, counts)
+        return Segment.build(both, np.concatenate([rel_rows, rel_rows]))
 
     def _append(self, name: str, data: NDArray[Any]) -> None:
         self.appends[name].append(np.asarray(data, ARRAYS[name]))
@@ -387,7 +411,7 @@ class _State:
     def _update_dense(self, kind: str) -> None:
         m = self.manifest
         n_rows, live_rows = int(m["rows"]), int(m["live_rows"])
-        if not wants_ivf(live_rows, kind):
+        if "dense" not in self.parts or not wants_ivf(live_rows, kind):
             m["dense"] = None
             return
         spec = m["arrays"]["vectors"]

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 FORMAT = 1
+PARTS = ("dense", "graph", "lexical")  # what a query reads from this index (all, embedded)
 ROW_POSTINGS = ("terms", "chunks", "about", "pairs", "aliases")
 ENTITY_POSTINGS = ("entity_keys", "grams")
 POSTINGS = ROW_POSTINGS + ENTITY_POSTINGS
@@ -111,6 +112,7 @@ class SearchIndex:
         self.n_entities = int(manifest["entities"])
         self.live_rows = int(manifest["live_rows"])
         self.max_key = int(manifest["max_key"])
+        self.parts = frozenset(manifest.get("parts", PARTS))
         # every file is mapped (and its size checked) now: a damaged index fails to open
         self.arrays = {name: self._map(name) for name in ARRAYS}
         info = manifest.get("dense")
@@ -190,8 +192,16 @@ class SearchIndex:
         return -1
 
     # -- the parts a query reads -----------------------------------------------------------
+    def _need(self, part: str) -> None:
+        if part not in self.parts:
+            raise StoreError(
+                f"{self.files.directory}: this search index keeps no {part} part "
+                "(a base on Neo4j is searched on the server)"
+            )
+
     @property
     def dense_index(self) -> DenseIndex:
+        self._need("dense")
         if self._dense is None:
             info = self.manifest.get("dense")
             ivf = read_ivf(self.files.directory / info["file"]) if info else None
@@ -202,12 +212,14 @@ class SearchIndex:
 
     @property
     def bm25(self) -> BM25:
+        self._need("lexical")
         if self._lexical is None:
             self._lexical = BM25(self.postings("terms"), self.array("lengths"), self.live)
         return self._lexical
 
     @property
     def graph(self) -> EntityGraph:
+        self._need("graph")
         if self._graph is None:
             self._graph = EntityGraph(
                 self.array("mention_ptr"),
@@ -237,6 +249,9 @@ class SearchIndex:
         return self._linker
 
     # -- what hybrid retrieval reads (retrieval.hybrid.Corpus) ---------------------------
+    def session(self) -> SearchIndex:
+        return self  # nothing is cached per question
+
     def dense_top(
         self, query: NDArray[np.float32], k: int
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
