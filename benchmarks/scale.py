@@ -19,7 +19,10 @@ Builds a base of ``--chunks`` chunks straight through the store
   ``add_1000_empty_s``, the same 1,000 into an empty base.
 
 The base is built under ``--workdir`` (default: a temporary folder, removed
-at the end unless ``--keep``).
+at the end unless ``--keep``). On Neo4j it uses the server of ``NEO4J_URI``
+and ``NEO4J_PASSWORD`` when set, else starts one under the work folder
+(``--neo4j-heap``, ``--neo4j-pagecache``; full JIT); ``disk_mb`` then adds the
+server's data folder, and ``peak_rss_mb`` is the client's alone.
 """
 
 from __future__ import annotations
@@ -63,7 +66,23 @@ def open_kb(path: Path, args: argparse.Namespace, create: bool):
     from pipelines.kb import KnowledgeBase
 
     kw = {"graph_store": args.graph_store} if create and args.graph_store != "sqlite" else {}
+    if args.graph_store == "neo4j":
+        from kg.neo4j_store import Neo4jSettings
+
+        kw["neo4j"] = Neo4jSettings.resolve()
     return KnowledgeBase.open(path, embedder=f"hash:{args.dim}", create=create, **kw)
+
+
+def start_neo4j(args: argparse.Namespace, work: Path):
+    """The server of NEO4J_URI, or a new one under ``work`` (then returned, to stop)."""
+    if os.environ.get("NEO4J_URI") and os.environ.get("NEO4J_PASSWORD"):
+        return None
+    from tests.neo4j_server import Neo4jServer
+
+    server = Neo4jServer(work / "neo4j-home", quick_start=False, heap=args.neo4j_heap,
+                         pagecache=args.neo4j_pagecache).start()  # fmt: skip
+    os.environ.update(NEO4J_URI=server.uri, NEO4J_USER=server.user, NEO4J_PASSWORD=server.password)
+    return server
 
 
 def write(kb, batches) -> float:
@@ -154,6 +173,8 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--graph-store", choices=("sqlite", "neo4j"), default="sqlite")
+    ap.add_argument("--neo4j-heap", default="2g")
+    ap.add_argument("--neo4j-pagecache", default="2g")
     ap.add_argument("--workdir", type=Path)
     ap.add_argument("--keep", action="store_true", help="keep the base after the run")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
@@ -166,9 +187,12 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     result: dict[str, float | int | str] = {"chunks": args.chunks, "dim": args.dim,
                                             "graph_store": args.graph_store}  # fmt: skip
+    server = start_neo4j(args, work) if args.graph_store == "neo4j" else None
     try:
         result.update(build(args, work))
         result["disk_mb"] = dir_mb(work / "kb")
+        if server is not None:
+            result["disk_mb"] += dir_mb(work / "neo4j-home" / "data")
         result["build_rss_mb"] = rss_mb()
         cmd = [sys.executable, __file__, "--chunks", str(args.chunks), "--dim", str(args.dim),
                "--queries", str(args.queries), "--graph-store", args.graph_store,
@@ -180,6 +204,13 @@ def main() -> None:
         result["add_1000_s"] = add_1000(args, work / "kb", create=False)
         result["add_1000_empty_s"] = add_1000(args, work / "empty", create=True)
     finally:
+        if args.graph_store == "neo4j" and not args.keep:
+            for kb in (work / "kb", work / "empty"):
+                if (kb / "manifest.json").exists():
+                    with open_kb(kb, args, create=False) as k:
+                        k.store.drop()
+        if server is not None:
+            server.stop()
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
     if args.json:

@@ -314,10 +314,21 @@ MATCH (c:Chunk {kb: $kb, key: k})
 RETURN k, COLLECT { MATCH (c)-[:MENTIONS]->(e:Entity) RETURN DISTINCT e.id } AS entities
 """
 
-# An entity's neighbourhood in one query: its related entities with the number of
-# relations between them (both directions, self-relations left out), and the chunks
-# mentioning it, each with the entities it mentions (the next push reads them).
-ENTITY_NEIGHBOURHOOD = """
+# The sum over an entity's related entities of min(relations, 2): with its chunks,
+# its degree in the graph PageRank walks (relations counted in both directions,
+# self-relations left out); summed on the server, so a hub costs one number.
+ENTITY_RELATION_HALF = """
+UNWIND $ids AS id
+MATCH (e:Entity {kb: $kb, id: id})
+RETURN id, COLLECT {
+  MATCH (e)-[r:RELATION]-(f:Entity) WHERE f <> e
+  WITH f, count(r) AS n RETURN CASE WHEN n >= 2 THEN 2 ELSE n END
+} AS halves
+"""
+
+# What pushing an entity needs: its related entities (with the number of relations
+# between them) and the chunks mentioning it.
+ENTITY_PUSH = """
 UNWIND $ids AS id
 MATCH (e:Entity {kb: $kb, id: id})
 RETURN id,
@@ -325,9 +336,5 @@ RETURN id,
     MATCH (e)-[r:RELATION]-(f:Entity) WHERE f <> e
     WITH f, count(r) AS n RETURN [f.id, n]
   } AS related,
-  COLLECT {
-    MATCH (c:Chunk)-[:MENTIONS]->(e)
-    WITH DISTINCT c
-    RETURN [c.key, COLLECT { MATCH (c)-[:MENTIONS]->(x:Entity) RETURN DISTINCT x.id }]
-  } AS chunks
+  COLLECT { MATCH (c:Chunk)-[:MENTIONS]->(e) RETURN DISTINCT c.key } AS chunks
 """

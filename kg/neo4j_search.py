@@ -123,13 +123,15 @@ class Neo4jSearch:
         rows = self.store._rows(q.CHUNK_ENTITIES, keys=[int(k) for k in keys])
         return {int(r[0]): list(r[1]) for r in rows}
 
+    def entity_relation_halves(self, ids: Sequence[str]) -> dict[str, int]:
+        """Each entity's sum over its related entities of min(relations between them, 2)."""
+        rows = self.store._rows(q.ENTITY_RELATION_HALF, ids=list(ids))
+        return {r[0]: int(sum(r[1])) for r in rows}
+
     def entity_neighbourhoods(
         self, ids: Sequence[str]
-    ) -> dict[str, tuple[list[tuple[str, int]], list[tuple[int, list[str]]]]]:
+    ) -> dict[str, tuple[list[tuple[str, int]], list[int]]]:
         """Each entity's related entities (with the number of relations between them)
-        and the chunks mentioning it (each with the entities it mentions)."""
-        rows = self.store._rows(q.ENTITY_NEIGHBOURHOOD, ids=list(ids))
-        return {
-            r[0]: ([(f, int(n)) for f, n in r[1]], [(int(k), list(x)) for k, x in r[2]])
-            for r in rows
-        }
+        and the chunks mentioning it."""
+        rows = self.store._rows(q.ENTITY_PUSH, ids=list(ids))
+        return {r[0]: ([(f, int(n)) for f, n in r[1]], [int(k) for k in r[2]]) for r in rows}

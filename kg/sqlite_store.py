@@ -502,7 +502,8 @@ class SqliteStore:
             "entities": "SELECT count(*) FROM entities",
             "relations": "SELECT count(*) FROM relations",
             "mentions": "SELECT count(*) FROM mentions",
-            "aliases": "SELECT count(*) FROM (SELECT DISTINCT entity_id, surface FROM mentions)",
+            "aliases": "SELECT count(*) FROM (SELECT DISTINCT entity_id, surface "
+            "FROM entity_surfaces)",
         }
         return {k: int(self.db.execute(v).fetchone()[0]) for k, v in q.items()}
 

@@ -79,12 +79,11 @@ def refresh_index(
     """
     generation = store.generation
     parts = PARTS if search is None else ()
-    if search is not None:
-        search.ensure_indexes(dim)
 
     def records(after: int) -> Iterator[ChunkRecord]:
         batches = store.iter_chunk_records(after)
         if search is not None:
+            search.ensure_indexes(dim)
             return with_search_fields(batches, search)
         return (r for batch in batches for r in batch)
 

@@ -45,6 +45,8 @@ class Neo4jCorpus:
         self._chunk_entities: dict[int, NDArray[np.int64]] = {}  # row -> entities
         self._entity_chunks: dict[int, NDArray[np.int64]] = {}  # entity -> rows
         self._related: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+        self._halves: dict[int, int] = {}  # entity -> sum over related of min(relations, 2)
+        self._index_of: dict[str, int] = {}  # entity id -> local index (-1: unknown)
 
     def session(self) -> Neo4jCorpus:
         return Neo4jCorpus(self.index, self.search)
@@ -107,13 +109,16 @@ class Neo4jCorpus:
         return np.asarray(self.index.df[np.asarray(entities, np.int64)], np.int64)
 
     def _entity_indices(self, ids: list[str]) -> NDArray[np.int64]:
-        """The local index of each entity id (-1 when unknown)."""
-        owner, ents, _ = lookup(self.index.postings("entity_keys"), hash_strings(ids))
-        out = np.full(len(ids), -1, np.int64)
-        for o, e in zip(owner.tolist(), ents.tolist(), strict=True):
-            if self.index.entity_ids[e] == ids[o]:
-                out[o] = e
-        return out
+        """The local index of each entity id (-1 when unknown), remembered for the question."""
+        known = self._index_of
+        new = [i for i in dict.fromkeys(ids) if i not in known]
+        if new:
+            owner, ents, _ = lookup(self.index.postings("entity_keys"), hash_strings(new))
+            known.update(dict.fromkeys(new, -1))
+            for o, e in zip(owner.tolist(), ents.tolist(), strict=True):
+                if self.index.entity_ids[e] == new[o]:
+                    known[new[o]] = e
+        return np.fromiter(map(known.__getitem__, ids), np.int64, count=len(ids))
 
     def _fetch_chunk_entities(self, rows: NDArray[np.int64]) -> None:
         missing = [int(r) for r in rows if int(r) not in self._chunk_entities]
@@ -121,14 +126,23 @@ class Neo4jCorpus:
             return
         keys = self.keys_of(np.asarray(missing, np.int64)).tolist()
         found = self.search.chunk_entities(keys)
-        for r, k in zip(missing, keys, strict=True):
-            ids = found.get(k, [])
-            ents = self._entity_indices(ids) if ids else np.zeros(0, np.int64)
-            self._chunk_entities[r] = np.sort(ents[ents >= 0])
+        lists = [found.get(k, []) for k in keys]
+        ents = self._entity_indices([e for ids in lists for e in ids])  # one lookup for all
+        ends = np.cumsum([len(ids) for ids in lists])
+        for r, part in zip(missing, np.split(ents, ends[:-1]), strict=True):
+            self._chunk_entities[r] = np.sort(part[part >= 0])
 
     def chunk_degree(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         self._fetch_chunk_entities(rows)
         return np.asarray([len(self._chunk_entities[int(r)]) for r in rows], np.float64)
+
+    def chunk_degree_bound(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The degree read locally: the local index counts each row's entities (it keeps
+        them to take back the counts of a deleted chunk), so only chunks that will be
+        pushed are asked for their entities."""
+        ptr = self.index.array("mention_ptr")
+        rows = np.asarray(rows, np.int64)
+        return (np.asarray(ptr[rows + 1]) - np.asarray(ptr[rows])).astype(np.float64)
 
     def entity_degree_bound(self, entities: NDArray[np.int64]) -> NDArray[np.float64]:
         """A lower bound of the degree, read locally: the entity's live chunks."""
@@ -136,29 +150,30 @@ class Neo4jCorpus:
 
     def entity_degree(self, entities: NDArray[np.int64]) -> NDArray[np.float64]:
         ents = np.asarray(entities, np.int64)
-        self._fetch_entities(ents)
-        relation = np.asarray([self._related[int(e)][1].sum() for e in ents], np.float64)
-        return self.entity_df(ents).astype(np.float64) + relation
+        missing = [int(e) for e in ents if int(e) not in self._halves]
+        if missing:
+            ids = self.entity_ids(np.asarray(missing, np.int64))
+            found = self.search.entity_relation_halves(ids)
+            self._halves.update({e: found.get(eid, 0) for e, eid in zip(missing, ids, strict=True)})
+        halves = np.asarray([self._halves[int(e)] for e in ents], np.float64)
+        return self.entity_df(ents).astype(np.float64) + RELATION_WEIGHT * halves
 
     def _fetch_entities(self, ents: NDArray[np.int64]) -> None:
-        """Related entities and chunks of ``ents``, in one query (the push reads both)."""
+        """Related entities and chunks of ``ents`` (what pushing them reads), one query."""
         missing = [int(e) for e in ents if int(e) not in self._related]
         if not missing:
             return
         ids = self.entity_ids(np.asarray(missing, np.int64))
         found = self.search.entity_neighbourhoods(ids)
+        self._entity_indices([f for eid in ids for f, _ in found.get(eid, ([], []))[0]])
         for e, eid in zip(missing, ids, strict=True):
-            pairs, chunks = found.get(eid, ([], []))
-            others = self._entity_indices([f for f, _ in pairs])
+            pairs, keys = found.get(eid, ([], []))
+            others = self._entity_indices([f for f, _ in pairs])  # known now: no lookup
             counts = np.asarray([n for _, n in pairs], np.float64)
             keep = others >= 0
             self._related[e] = (others[keep], RELATION_WEIGHT * np.minimum(counts[keep], 2.0))
-            rows = self.index.rows_of(np.asarray([k for k, _ in chunks], np.int64))
+            rows = self.index.rows_of(np.asarray(keys, np.int64))
             self._entity_chunks[e] = np.sort(rows[rows >= 0])
-            for row, (_, mentioned) in zip(rows.tolist(), chunks, strict=True):
-                if row >= 0 and row not in self._chunk_entities:  # the next push reads them
-                    known = self._entity_indices(mentioned)
-                    self._chunk_entities[row] = np.sort(known[known >= 0])
 
     def entities_of(self, rows: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         rows = np.asarray(rows, np.int64)

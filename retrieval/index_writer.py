@@ -23,6 +23,7 @@ every live chunk; updating and rebuilding give the same answers.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +165,8 @@ class _State:
         self.entity_table: dict[str, int] = {}  # ids met by this update -> index
         self.new_ids: list[str] = []
         self.parts = frozenset(manifest.get("parts", PARTS))
+        # surfaces repeat (a corpus names its entities again and again): normalise each once
+        self.normalize = functools.lru_cache(maxsize=1 << 18)(text.normalize)
 
     @classmethod
     def empty(
@@ -268,7 +271,7 @@ class _State:
         first_row, n = len(self.live), len(records)
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
         first_entity = self.n_entities
-        norm = self.text.normalize
+        norm = self.normalize
         # each row's distinct entities, in order of first mention
         row_ents = [list(dict.fromkeys(e for e, _ in r.mentions)) for r in records]
         counts = np.fromiter((len(es) for es in row_ents), np.int64, count=n)
@@ -331,7 +334,7 @@ class _State:
         for row, r in zip(rows.tolist(), records, strict=True):
             seen: set[tuple[str, str]] = set()
             for eid, surface in r.mentions:
-                for name in (eid, self.text.normalize(surface)):
+                for name in (eid, self.normalize(surface)):
                     if name and (name, eid) not in seen:
                         seen.add((name, eid))
                         names.append(name)

@@ -63,7 +63,7 @@ class HashCache:
             if len(memo) + len(missing) > self._limit:
                 memo.clear()
             memo.update(zip(missing, hash_strings(missing).tolist(), strict=True))
-        return np.fromiter((memo[s] for s in strings), dtype=np.uint64, count=len(strings))
+        return np.fromiter(map(memo.__getitem__, strings), dtype=np.uint64, count=len(strings))
 
 
 def pair_keys(a: NDArray[np.integer], b: NDArray[np.integer]) -> NDArray[np.uint64]:
@@ -193,6 +193,47 @@ def _run_lengths(indptr: NDArray[np.int64]) -> NDArray[np.int64]:
     return ptr[1:] - ptr[:-1]
 
 
+def _kept(seg: Segment, keep: NDArray[np.bool_] | None) -> Segment:
+    """``seg`` without the postings whose target is not kept (keys left empty dropped)."""
+    if keep is None or not len(seg.target):
+        return seg
+    mask = keep[np.asarray(seg.target)]
+    if mask.all():
+        return seg
+    counts = _run_lengths(seg.indptr)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    left = np.bincount(owner[mask], minlength=len(counts))
+    nonzero = left > 0
+    indptr = np.zeros(int(nonzero.sum()) + 1, np.int64)
+    np.cumsum(left[nonzero], out=indptr[1:])
+    value = None if seg.value is None else np.asarray(seg.value)[mask]
+    return Segment(np.asarray(seg.keys)[nonzero], indptr, np.asarray(seg.target)[mask], value)
+
+
+def _merge_two(a: Segment, b: Segment) -> Segment:
+    """The postings of ``a`` then ``b`` for each key, in time and memory linear in both.
+
+    ``b``'s run of each key is inserted right after ``a``'s run of it (or where
+    the key would stand in ``a``): no sort of the postings.
+    """
+    ka, kb = np.asarray(a.keys), np.asarray(b.keys)
+    a_ptr = np.asarray(a.indptr, np.int64)
+    cb = _run_lengths(b.indptr)
+    where = a_ptr[np.searchsorted(ka, kb, side="right")]  # (Kb,) insertion point in a
+    at = np.repeat(where, cb)  # (Pb,)
+    target = np.insert(np.asarray(a.target), at, np.asarray(b.target))
+    value = None
+    if a.value is not None and b.value is not None:
+        value = np.insert(np.asarray(a.value), at, np.asarray(b.value))
+    keys = np.union1d(ka, kb)
+    counts = np.zeros(len(keys), np.int64)
+    counts[np.searchsorted(keys, ka)] += _run_lengths(a_ptr)
+    counts[np.searchsorted(keys, kb)] += cb
+    indptr = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return Segment(keys.astype(np.uint64), indptr, target.astype(np.int32), value)
+
+
 def merge(segments: Sequence[Segment], keep: NDArray[np.bool_] | None = None) -> Segment:
     """One segment holding the postings of ``segments`` (in that order within a key).
 
@@ -201,18 +242,10 @@ def merge(segments: Sequence[Segment], keep: NDArray[np.bool_] | None = None) ->
     """
     if not segments:
         return Segment.empty()
-    with_value = segments[0].value is not None
-    keys = [np.repeat(np.asarray(s.keys), _run_lengths(s.indptr)) for s in segments]
-    k = np.concatenate(keys) if keys else _EMPTY_KEYS.copy()
-    t = np.concatenate([np.asarray(s.target) for s in segments])
-    v: NDArray[np.int32] | None = None
-    if with_value:
-        v = np.concatenate([np.asarray(s.value) for s in segments if s.value is not None])
-    if keep is not None and len(t):
-        mask = keep[t]
-        k, t = k[mask], t[mask]
-        v = v[mask] if v is not None else None
-    return Segment.build(k, t, v)
+    out = _kept(segments[0], keep)
+    for seg in segments[1:]:
+        out = _merge_two(out, _kept(seg, keep))
+    return out
 
 
 class StringTable:
