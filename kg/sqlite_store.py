@@ -442,12 +442,16 @@ class SqliteStore:
 
     def chunk_keys(self, max_key: int | None = None) -> np.ndarray:
         top = (1 << 62) if max_key is None else max_key
-        rows = self.db.execute("SELECT key FROM chunks WHERE key <= ? ORDER BY key", (top,))
+        rows = self.db.execute(  # the doc index holds every key: no read of chunk rows
+            "SELECT key FROM chunks INDEXED BY chunks_doc WHERE key <= ? ORDER BY key", (top,)
+        )
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def count_chunks(self, max_key: int | None = None) -> int:
         top = (1 << 62) if max_key is None else max_key
-        row = self.db.execute("SELECT count(*) FROM chunks WHERE key <= ?", (top,)).fetchone()
+        row = self.db.execute(  # counted on the doc index: a chunk row holds its vector
+            "SELECT count(*) FROM chunks INDEXED BY chunks_doc WHERE key <= ?", (top,)
+        ).fetchone()
         return int(row[0])
 
     def iter_chunk_records(self, after: int = 0, batch: int = 1000) -> Iterator[list[ChunkRecord]]:

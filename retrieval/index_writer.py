@@ -88,6 +88,7 @@ def rebuild_index(
         state.manifest["source"] = source
         for batch in _batched(records, BATCH_ROWS):
             state.add(batch)
+            state.flush()
         state.commit(generation, kind)
 
 
@@ -110,6 +111,7 @@ def update_index(
         state.delete(np.asarray(deleted_keys, np.int64))
         for batch in _batched(records, BATCH_ROWS):
             state.add(batch)
+            state.flush()
         state.commit(generation, kind)
 
 
@@ -380,8 +382,12 @@ class _State:
             self.segments[-2:] = [_Seg(info, postings, saved=False)]
 
     # -- writing ---------------------------------------------------------------------------
-    def commit(self, generation: int, kind: str) -> None:
-        """Write what changed, then make it current (see :mod:`retrieval.index_files`)."""
+    def flush(self) -> None:
+        """Write the rows and segments made so far, so memory holds one batch at a time.
+
+        Nothing written here is current before :meth:`commit`: arrays grow past the
+        lengths the manifest records, segments are folders it does not name yet.
+        """
         files, m = self.files, self.manifest
         for name, parts in self.appends.items():
             if not parts:
@@ -391,10 +397,18 @@ class _State:
             width = self.dim if name == "vectors" else 0
             files.append(spec["file"], data, int(spec["count"]), width)
             spec["count"] = int(spec["count"]) + len(data)
+            parts.clear()
         for seg in self.segments:
             if not seg.saved:
-                files.write_segment(int(seg.info["id"]), seg.postings)
+                seg_id = int(seg.info["id"])
+                files.write_segment(seg_id, seg.postings)
+                seg.postings = files.load_segment(seg_id, list(seg.postings))  # mapped
                 seg.saved = True
+
+    def commit(self, generation: int, kind: str) -> None:
+        """Write what changed, then make it current (see :mod:`retrieval.index_files`)."""
+        files, m = self.files, self.manifest
+        self.flush()
         tag = self._next_id()
         m["files"] = {"df": f"df.{tag}.npy", "relation_half": f"relation_half.{tag}.npy"}
         files.write_npy(m["files"]["df"], self.df)

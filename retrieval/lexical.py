@@ -258,21 +258,24 @@ class BM25:
         self.live = live
         self.k1 = k1
         self.b = b
-        self._totals: tuple[int, float] | None = None
+        self._n = 0
+        self._norm: NDArray[np.float32] | None = None  # (R,) k1 (1 - b + b len / avglen)
 
-    def _n_and_avglen(self) -> tuple[int, float]:
-        if self._totals is None:
+    def _row_norms(self) -> NDArray[np.float32]:
+        """Each row's length term, computed once per opened index (float32, ``(R,)``)."""
+        if self._norm is None:
             lengths = np.asarray(self.lengths, np.int64)
-            if self.live is not None:
-                lengths = lengths[np.asarray(self.live)]
-            n = len(lengths)
-            self._totals = (n, float(lengths.sum()) / n if n else 0.0)
-        return self._totals
+            live = lengths if self.live is None else lengths[np.asarray(self.live)]
+            self._n = len(live)
+            avglen = float(live.sum()) / self._n if self._n else 1.0
+            self._norm = (self.k1 * (1 - self.b + self.b * lengths / avglen)).astype(np.float32)
+        return self._norm
 
     def scores(self, query: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """``(rows, scores)`` of every live row with a positive score, rows ascending."""
         tokens = tokenize(query)
-        n, avglen = self._n_and_avglen()
+        row_norm = self._row_norms()
+        n = self._n
         if not tokens or n == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         owner, rows, tf = lookup(self.segments, _HASHES(tokens))
@@ -283,10 +286,13 @@ class BM25:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         assert tf is not None
         df = np.bincount(owner, minlength=len(tokens)).astype(np.float64)  # (Q,)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        norm = self.k1 * (1 - self.b + self.b * np.asarray(self.lengths)[rows] / avglen)
-        w = idf[owner] * tf / (tf + norm)  # (P,)
-        total = np.bincount(rows, weights=w, minlength=len(self.lengths))  # (R,)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        tf32 = tf.astype(np.float32)
+        w = idf[owner] * tf32 / (tf32 + row_norm[rows])  # (P,)
+        if len(rows) * 8 < len(row_norm):  # few postings: sort them, not the whole base
+            found, at = np.unique(rows, return_inverse=True)
+            return found.astype(np.int64), np.bincount(at, weights=w).astype(np.float32)
+        total = np.bincount(rows, weights=w, minlength=len(row_norm))  # (R,)
         hit = np.flatnonzero(total > 0)
         return hit.astype(np.int64), total[hit].astype(np.float32)
 
