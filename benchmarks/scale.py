@@ -103,7 +103,8 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, float]:
         vocab = Vocabulary.make(args.chunks, args.dim)
         kb = open_kb(work / "kb", args, create=True)
         out["store_s"] = write(kb, synthetic_documents(args.chunks, args.dim,
-                                                       batch_docs=BATCH_DOCS, vocabulary=vocab))
+                                                       batch_docs=args.batch_docs,
+                                                       vocabulary=vocab))  # fmt: skip
     t = time.perf_counter()
     kb.refresh()
     out["index_s"] = time.perf_counter() - t
@@ -180,6 +181,10 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=384)
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--graph-store", choices=("sqlite", "neo4j"), default="sqlite")
+    ap.add_argument(
+        "--batch-docs", type=int, default=BATCH_DOCS,
+        help=f"documents per store write while building (default {BATCH_DOCS})",
+    )  # fmt: skip
     ap.add_argument("--neo4j-heap", default="2g")
     ap.add_argument("--neo4j-pagecache", default="2g")
     ap.add_argument("--workdir", type=Path)
