@@ -77,7 +77,6 @@ def main() -> None:
     from pipelines.kb import KnowledgeBase
     from pipelines.qa import QAConfig, answer
     from pipelines.question_shape import analyse
-    from pipelines.search import known_name
 
     if args.dataset == "demo":
         folder, corpus = ROOT / "demo", ROOT / "demo" / "corpus"
@@ -107,7 +106,7 @@ def main() -> None:
     off = {name: (0.0 if name == "min_alignment" else False) for name in args.without}
     cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt, **off)
     source = _GoldSource(kb, folder) if args.gold else kb
-    nlp, is_name = kb.extractor.load(), known_name(kb)
+    nlp, is_name = kb.extractor.load(), kb.searcher().corpus.is_name
 
     load_before = os.getloadavg()[0]
     rows = []

@@ -41,7 +41,16 @@ def main() -> None:
         default="auto",
         help="where extraction runs beside embedding (default: the pipeline's choice)",
     )
+    ap.add_argument(
+        "--cores", type=int, default=0,
+        help="run on the first N cores only (default: all this process may use)",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.cores:
+        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[: args.cores]))
+        import torch
+
+        torch.set_num_threads(args.cores)
 
     from kg.extract import SpacyExtractor
     from pipelines.chunking import ChunkerConfig, chunk_document
@@ -85,8 +94,11 @@ def main() -> None:
         kb.close()
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from pipelines.ingest import available_cores
+
     result = {
         "corpus": str(args.corpus),
+        "cores": available_cores(),
         "passages": n,
         "chunks": len(texts),
         "model_load_s": round(load_s, 2),
@@ -109,6 +121,8 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"corpus            {result['corpus']} ({n} passages, {len(texts)} chunks)")
+    workers = stages.get("extract_workers")
+    print(f"cores             {result['cores']}, extraction workers {workers}")
     print(
         f"embedding alone   {embed_s:7.1f} s  {result['embed_only_passages_per_s']:7.1f} passages/s"
     )

@@ -33,16 +33,16 @@ def main() -> None:
 
     from pipelines.evaluate import all_at, distinct_docs, load_questions, recall_at
     from pipelines.kb import KnowledgeBase
-    from pipelines.search import build_context, question_surfaces
+    from pipelines.search import question_surfaces
     from retrieval.hybrid import HybridRetriever, RetrievalConfig
 
     kb = KnowledgeBase.open(args.kb, create=False)
     qs = load_questions(args.questions)
-    ctx = build_context(kb)
-    base: HybridRetriever = ctx.retriever
+    corpus = kb.searcher().corpus
     qv = kb.embedder.embed([q.question for q in qs])
-    surfaces = [question_surfaces(kb, q.question) for q in qs]
-    doc_of = {c.key: c.chunk.doc_id for c in kb.chunks(base.keys.tolist())}
+    read = question_surfaces(kb.extractor)
+    surfaces = [read(q.question) for q in qs]
+    chunk_doc: dict[int, str] = {}  # chunk key -> document id, read as hits come
 
     configs: list[tuple[str, dict]] = [("default", {})]
     for spec in args.set:
@@ -54,15 +54,17 @@ def main() -> None:
     for name, kw in configs:
         mode_override = kw.pop("mode", None)
         cfg = dataclasses.replace(RetrievalConfig(), **kw)
-        r = HybridRetriever(base.keys, base.vectors, base.bm25, base.graph, base.linker, cfg)
+        r = HybridRetriever(cfg)
         modes = args.modes.split(",") if name == "default" else [mode_override or "hybrid"]
         for mode in modes:
             r2, r5, a8, lat = [], [], [], []
             for q, v, s in zip(qs, qv, surfaces, strict=True):
                 t = time.perf_counter()
-                ranked = r.retrieve(q.question, v, s, mode=mode, top_k=24)
+                ranked = r.retrieve(corpus, q.question, v, s, mode=mode, top_k=24)
                 lat.append(time.perf_counter() - t)
-                docs = distinct_docs([doc_of[x.key] for x in ranked])
+                missing = [x.key for x in ranked if x.key not in chunk_doc]
+                chunk_doc.update({c.key: c.chunk.doc_id for c in kb.chunks(missing)})
+                docs = distinct_docs([chunk_doc[x.key] for x in ranked])
                 gold = set(q.supporting_ids)
                 r2.append(recall_at(docs, gold, 2))
                 r5.append(recall_at(docs, gold, 5))

@@ -155,6 +155,29 @@ ENTITY_NAMES = "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.name"
 
 ENTITY_IDS = "MATCH (e:Entity {kb: $kb}) WHERE $label IS NULL OR e.label = $label RETURN e.id"
 
+ENTITY_NAMES_OF = "UNWIND $ids AS id MATCH (e:Entity {kb: $kb, id: id}) RETURN e.id, e.name"
+
+CHUNK_KEYS = "MATCH (c:Chunk {kb: $kb}) WHERE c.key <= $max RETURN c.key ORDER BY c.key"
+
+COUNT_CHUNKS = "MATCH (c:Chunk {kb: $kb}) WHERE c.key <= $max RETURN count(c)"
+
+# keys ascending, one page after $after; mentions and relations in write order
+CHUNK_RECORDS = """
+MATCH (c:Chunk {kb: $kb}) WHERE c.key > $after
+WITH c ORDER BY c.key LIMIT $batch
+MATCH (c)-[:PART_OF]->(d:Document)
+RETURN c.key AS key, d.title AS title, c.text AS text, c.vector AS vector,
+       COLLECT { MATCH (c)-[m:MENTIONS]->(e:Entity) RETURN [e.id, m.surface] ORDER BY m.seq }
+       AS mentions
+ORDER BY key
+"""
+
+CHUNK_RELATIONS = """
+UNWIND $keys AS k
+MATCH (a:Entity)-[r:RELATION {kb: $kb, chunk_key: k}]->(b:Entity)
+RETURN k, a.id, b.id ORDER BY r.seq
+"""
+
 ITER_MENTION_EDGES = """
 MATCH (c:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity)
 RETURN c.key, e.id ORDER BY m.seq
@@ -248,4 +271,70 @@ CALL () {
          AS keys_ahead
 }
 RETURN orphans, stale, loose_chunks, loose_relations, keys_ahead
+"""
+
+# -- search (kg/neo4j_search.py) ---------------------------------------------------
+# Index and label names are made from the namespace by kg.neo4j_search.search_names
+# (letters, digits and underscores only): Cypher takes no parameters for them.
+VECTOR_INDEX = (
+    "CREATE VECTOR INDEX {index} IF NOT EXISTS FOR (n:{label}) ON (n.embedding) "
+    "OPTIONS {{indexConfig: {{`vector.dimensions`: {dim}, "
+    "`vector.similarity_function`: 'cosine'}}}}"
+)
+TEXT_INDEX = (
+    "CREATE FULLTEXT INDEX {index} IF NOT EXISTS FOR (n:{label}) ON EACH [n.search_text] "
+    "OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'whitespace'}}}}"
+)
+DROP_INDEX = "DROP INDEX {index} IF EXISTS"
+
+SET_SEARCH_FIELDS = """
+UNWIND $rows AS r
+MATCH (c:Chunk {kb: $kb, key: r.key})
+SET c:$($label), c.search_text = r.text
+WITH c, r
+CALL db.create.setNodeVectorProperty(c, 'embedding', r.embedding)
+RETURN count(c)
+"""
+
+VECTOR_TOP = """
+CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node, score
+RETURN node.key, score
+"""
+
+TEXT_TOP = """
+CALL db.index.fulltext.queryNodes($index, $text, {limit: $k}) YIELD node, score
+RETURN node.key, score
+"""
+
+CHUNK_VECTORS = "UNWIND $keys AS k MATCH (c:Chunk {kb: $kb, key: k}) RETURN k, c.vector"
+
+CHUNK_ENTITIES = """
+UNWIND $keys AS k
+MATCH (c:Chunk {kb: $kb, key: k})
+RETURN k, COLLECT { MATCH (c)-[:MENTIONS]->(e:Entity) RETURN DISTINCT e.id } AS entities
+"""
+
+# The sum over an entity's related entities of min(relations, 2): with its chunks,
+# its degree in the graph PageRank walks (relations counted in both directions,
+# self-relations left out); summed on the server, so a hub costs one number.
+ENTITY_RELATION_HALF = """
+UNWIND $ids AS id
+MATCH (e:Entity {kb: $kb, id: id})
+RETURN id, COLLECT {
+  MATCH (e)-[r:RELATION]-(f:Entity) WHERE f <> e
+  WITH f, count(r) AS n RETURN CASE WHEN n >= 2 THEN 2 ELSE n END
+} AS halves
+"""
+
+# What pushing an entity needs: its related entities (with the number of relations
+# between them) and the chunks mentioning it.
+ENTITY_PUSH = """
+UNWIND $ids AS id
+MATCH (e:Entity {kb: $kb, id: id})
+RETURN id,
+  COLLECT {
+    MATCH (e)-[r:RELATION]-(f:Entity) WHERE f <> e
+    WITH f, count(r) AS n RETURN [f.id, n]
+  } AS related,
+  COLLECT { MATCH (c:Chunk)-[:MENTIONS]->(e) RETURN DISTINCT c.key } AS chunks
 """

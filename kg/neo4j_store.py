@@ -52,7 +52,7 @@ from kg.store import (
 )
 from kgqa.errors import ConfigError, StoreError
 from kgqa.text import fold
-from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+from kgqa.types import Chunk, ChunkRecord, Document, Entity, Mention, Neighbour, Relation
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction, Session, Transaction
@@ -426,8 +426,36 @@ class Neo4jStore:
                 seen.add((eid, surface))
                 yield eid, surface
 
-    def entity_names(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self._stream(q.ENTITY_NAMES)}
+    def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        if ids is None:
+            return {r[0]: r[1] for r in self._stream(q.ENTITY_NAMES)}
+        return {r[0]: r[1] for r in self._rows(q.ENTITY_NAMES_OF, ids=sorted(set(ids)))}
+
+    def chunk_keys(self, max_key: int | None = None) -> np.ndarray:
+        top = (1 << 62) if max_key is None else max_key
+        return np.fromiter((r[0] for r in self._stream(q.CHUNK_KEYS, max=top)), dtype=np.int64)
+
+    def count_chunks(self, max_key: int | None = None) -> int:
+        top = (1 << 62) if max_key is None else max_key
+        return int(self._rows(q.COUNT_CHUNKS, max=top)[0][0])
+
+    def iter_chunk_records(self, after: int = 0, batch: int = 1000) -> Iterator[list[ChunkRecord]]:
+        while True:
+            rows = self._rows(q.CHUNK_RECORDS, after=after, batch=batch)
+            if not rows:
+                return
+            keys = [r["key"] for r in rows]
+            relations: dict[int, list[tuple[str, str]]] = {}
+            for k, a, b in self._rows(q.CHUNK_RELATIONS, keys=keys):
+                relations.setdefault(k, []).append((a, b))
+            yield [
+                ChunkRecord(
+                    r["key"], r["title"], r["text"], np.frombuffer(r["vector"], dtype="<f4"),
+                    tuple((m[0], m[1]) for m in r["mentions"]), tuple(relations.get(r["key"], ())),
+                )
+                for r in rows
+            ]  # fmt: skip
+            after = keys[-1]
 
     def entity_ids(self, label: str | None = None) -> list[str]:
         return [r[0] for r in self._stream(q.ENTITY_IDS, label=label)]

@@ -8,6 +8,9 @@ Tables (offsets are character positions in ``documents.text``)::
     mentions(chunk_key, entity_id, surface, label, start_char, end_char)
     relations(chunk_key, source, target, label, start_char, end_char)
     entities(id, name, label, mention_count)   derived from mentions
+    entity_surfaces(entity_id, surface, label, n)   mentions counted by surface and
+                                           label, kept with every write, so an entity is
+                                           refreshed without reading all its mentions
 
 ``chunks.key`` is an AUTOINCREMENT integer, never reused, and doubles as the
 chunk's id in the FAISS index. Every write bumps ``meta.generation`` in the
@@ -37,7 +40,7 @@ from kg.store import (
 )
 from kgqa.errors import StoreError
 from kgqa.text import fold
-from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+from kgqa.types import Chunk, ChunkRecord, Document, Entity, Mention, Neighbour, Relation
 
 SCHEMA_VERSION = 1
 
@@ -68,6 +71,14 @@ CREATE INDEX IF NOT EXISTS relations_chunk ON relations(chunk_key);
 CREATE TABLE IF NOT EXISTS entities(
     id TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT NOT NULL,
     mention_count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entity_surfaces(
+    entity_id TEXT NOT NULL, surface TEXT NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (entity_id, surface, label)) WITHOUT ROWID;
+"""
+
+_COUNT_SURFACES = """
+INSERT INTO entity_surfaces(entity_id, surface, label, n) VALUES(?,?,?,?)
+ON CONFLICT(entity_id, surface, label) DO UPDATE SET n = n + excluded.n
 """
 
 _RELATION_SELECT = """
@@ -106,7 +117,27 @@ class SqliteStore:
             raise StoreError(f"{self.path}: not a usable kgqa database ({e})") from e
         self._open = True
         check_schema_version(self, SCHEMA_VERSION, str(self.path))
+        self._check_surface_counts()
         return self
+
+    def _check_surface_counts(self) -> None:
+        """Recount ``entity_surfaces`` when a write did not keep it (a base written
+        before it existed, or by an older kgqa): its stamp must be the generation."""
+        if self.get_meta("surfaces_generation") == str(self.generation):
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM entity_surfaces")
+            db.execute(
+                "INSERT INTO entity_surfaces(entity_id, surface, label, n) "
+                "SELECT entity_id, surface, label, count(*) FROM mentions GROUP BY 1, 2, 3"
+            )
+            self.set_meta("surfaces_generation", str(self.generation))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         # Each thread gets its own connection: a thread reading while another
@@ -115,6 +146,7 @@ class SqliteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: large bases write faster
         self._local.db = db
         with self._connections_lock:
             self._connections.append(db)
@@ -191,18 +223,29 @@ class SqliteStore:
         return bool(exists)
 
     def _bump_generation(self) -> None:
-        self.set_meta("generation", str(self.generation + 1))
+        generation = str(self.generation + 1)
+        self.set_meta("generation", generation)
+        self.set_meta("surfaces_generation", generation)
         self.set_meta("last_write", _now())
 
     def _delete_document_rows(self, doc_id: str) -> set[str]:
         """Delete a document's rows; return the entity ids it mentioned."""
-        rows = self.db.execute(
-            "SELECT DISTINCT m.entity_id FROM mentions m JOIN chunks c ON c.key = m.chunk_key "
-            "WHERE c.doc_id=?",
+        counts = self.db.execute(
+            "SELECT m.entity_id, m.surface, m.label, count(*) FROM mentions m "
+            "JOIN chunks c ON c.key = m.chunk_key WHERE c.doc_id=? GROUP BY 1, 2, 3",
             (doc_id,),
         ).fetchall()
+        keys = [(eid, surface, label) for eid, surface, label, _ in counts]
+        self.db.executemany(
+            "UPDATE entity_surfaces SET n = n - ? WHERE entity_id=? AND surface=? AND label=?",
+            [(n, *key) for key, (*_, n) in zip(keys, counts, strict=True)],
+        )
+        self.db.executemany(
+            "DELETE FROM entity_surfaces WHERE entity_id=? AND surface=? AND label=? AND n <= 0",
+            keys,
+        )
         self.db.execute("DELETE FROM documents WHERE id=?", (doc_id,))  # cascades
-        return {r[0] for r in rows}
+        return {r[0] for r in counts}
 
     def _insert_record(self, rec: DocumentRecord) -> None:
         db = self.db
@@ -231,6 +274,8 @@ class SqliteStore:
                 for m in rec.mentions
             ],
         )
+        counted = Counter((m.entity_id, m.surface, m.label) for m in rec.mentions)
+        db.executemany(_COUNT_SURFACES, [(*k, n) for k, n in counted.items()])
         db.executemany(
             "INSERT INTO relations(chunk_key, source, target, label, start_char, end_char) "
             "VALUES(?,?,?,?,?,?)",
@@ -250,24 +295,25 @@ class SqliteStore:
         return out
 
     def _refresh_entities(self, ids: Iterable[str]) -> None:
-        """Recompute name, label and count of ``ids`` from their mentions; drop orphans."""
+        """Recompute name, label and count of ``ids`` from their mention counts; drop orphans."""
         db = self.db
         for part in _batched(sorted(ids), 500):
             marks = ",".join("?" * len(part))
             rows = db.execute(
-                f"SELECT entity_id, surface, label FROM mentions WHERE entity_id IN ({marks})",
+                "SELECT entity_id, surface, label, n FROM entity_surfaces "
+                f"WHERE entity_id IN ({marks})",
                 part,
             ).fetchall()
-            surfaces: dict[str, list[str]] = {}
+            surfaces: dict[str, Counter[str]] = {}
             labels: dict[str, Counter[str]] = {}
-            for eid, surface, label in rows:
-                surfaces.setdefault(eid, []).append(surface)
-                labels.setdefault(eid, Counter())[label] += 1
+            for eid, surface, label, n in rows:
+                surfaces.setdefault(eid, Counter())[surface] += n
+                labels.setdefault(eid, Counter())[label] += n
             db.execute(f"DELETE FROM entities WHERE id IN ({marks})", part)
-            db.executemany(
+            db.executemany(  # canonical_name counts a Counter's surfaces by their counts
                 "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?)",
                 [
-                    (eid, canonical_name(s), _top_label(labels[eid]), len(s))
+                    (eid, canonical_name(s), _top_label(labels[eid]), s.total())
                     for eid, s in surfaces.items()
                 ],
             )
@@ -383,8 +429,64 @@ class SqliteStore:
     def iter_aliases(self) -> Iterator[tuple[str, str]]:
         yield from self.db.execute("SELECT DISTINCT entity_id, surface FROM mentions")
 
-    def entity_names(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+    def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        if ids is None:
+            return dict(self.db.execute("SELECT id, name FROM entities").fetchall())
+        out: dict[str, str] = {}
+        for part in _batched(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(part))
+            out.update(
+                self.db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks})", part)
+            )
+        return out
+
+    def chunk_keys(self, max_key: int | None = None) -> np.ndarray:
+        top = (1 << 62) if max_key is None else max_key
+        rows = self.db.execute(  # the doc index holds every key: no read of chunk rows
+            "SELECT key FROM chunks INDEXED BY chunks_doc WHERE key <= ? ORDER BY key", (top,)
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def count_chunks(self, max_key: int | None = None) -> int:
+        top = (1 << 62) if max_key is None else max_key
+        row = self.db.execute(  # counted on the doc index: a chunk row holds its vector
+            "SELECT count(*) FROM chunks INDEXED BY chunks_doc WHERE key <= ?", (top,)
+        ).fetchone()
+        return int(row[0])
+
+    def iter_chunk_records(self, after: int = 0, batch: int = 1000) -> Iterator[list[ChunkRecord]]:
+        db = self.db
+        while True:
+            rows = db.execute(
+                "SELECT c.key, d.title, c.text, c.vector FROM chunks c "
+                "JOIN documents d ON d.id = c.doc_id WHERE c.key > ? ORDER BY c.key LIMIT ?",
+                (after, batch),
+            ).fetchall()
+            if not rows:
+                return
+            low, high = rows[0][0], rows[-1][0]
+            mentions: dict[int, list[tuple[str, str]]] = {}
+            for key, eid, surface in db.execute(
+                "SELECT chunk_key, entity_id, surface FROM mentions "
+                "WHERE chunk_key BETWEEN ? AND ? ORDER BY rowid",
+                (low, high),
+            ):
+                mentions.setdefault(key, []).append((eid, surface))
+            relations: dict[int, list[tuple[str, str]]] = {}
+            for key, source, target in db.execute(
+                "SELECT chunk_key, source, target FROM relations "
+                "WHERE chunk_key BETWEEN ? AND ? ORDER BY rowid",
+                (low, high),
+            ):
+                relations.setdefault(key, []).append((source, target))
+            yield [
+                ChunkRecord(
+                    key, title, text, np.frombuffer(vec, dtype=np.float32),
+                    tuple(mentions.get(key, ())), tuple(relations.get(key, ())),
+                )
+                for key, title, text, vec in rows
+            ]  # fmt: skip
+            after = high
 
     def entity_ids(self, label: str | None = None) -> list[str]:
         if label is None:
@@ -404,7 +506,8 @@ class SqliteStore:
             "entities": "SELECT count(*) FROM entities",
             "relations": "SELECT count(*) FROM relations",
             "mentions": "SELECT count(*) FROM mentions",
-            "aliases": "SELECT count(*) FROM (SELECT DISTINCT entity_id, surface FROM mentions)",
+            "aliases": "SELECT count(*) FROM (SELECT DISTINCT entity_id, surface "
+            "FROM entity_surfaces)",
         }
         return {k: int(self.db.execute(v).fetchone()[0]) for k, v in q.items()}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from kgqa.errors import StoreError
-from kgqa.types import Chunk, Document, Entity, Mention, Neighbour, Relation
+from kgqa.types import Chunk, ChunkRecord, Document, Entity, Mention, Neighbour, Relation
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,8 +107,24 @@ class GraphStore(Protocol):
         """Yield ``(entity_id, surface)`` once per distinct alias."""
         ...
 
-    def entity_names(self) -> dict[str, str]:
-        """Entity id -> display name, for every entity."""
+    def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Entity id -> display name, for ``ids`` (the known ones), or every entity."""
+        ...
+
+    def chunk_keys(self, max_key: int | None = None) -> np.ndarray:
+        """Every chunk key (up to ``max_key``), ascending, ``(n,)`` int64."""
+        ...
+
+    def count_chunks(self, max_key: int | None = None) -> int:
+        """The number of chunks (with keys up to ``max_key``)."""
+        ...
+
+    def iter_chunk_records(
+        self, after: int = 0, batch: int = 1000
+    ) -> Iterator[list[ChunkRecord]]:
+        """Chunks with keys above ``after``, keys ascending, ``batch`` at a time, each
+        with its document's title, vector, mentions and relations in write order
+        (what the search index reads)."""
         ...
 
     def entity_ids(self, label: str | None = None) -> list[str]:

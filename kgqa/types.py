@@ -11,6 +11,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+#: How a question is matched to passages (see ``retrieval/hybrid.py``).
+RetrievalMode = Literal["vector", "lexical", "graph", "hybrid"]
+RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("vector", "lexical", "graph", "hybrid")
+
+# -- the graph's vocabulary, named once --------------------------------------------
+#: Label of the mention that links a chunk to the entity its document is about:
+#: a document titled "Maria Okafor" is about the entity ``maria okafor``.
+TITLE_LABEL = "TITLE"
+#: Label of the relation between two entities named in one sentence.
+CO_OCCURS = "co_occurs"
+#: The links a retrieval path follows.
+MENTIONED_IN = "mentioned in"  # entity -> a chunk that mentions it
+MENTIONS = "mentions"  # chunk -> an entity it mentions
+RELATED_TO = "related to"  # entity -> an entity it has a relation with
 
 
 def content_hash(title: str, text: str) -> str:
@@ -79,7 +99,7 @@ class ExtractedRelation:
     """A relation between two mentions of the same chunk.
 
     ``subject``/``object`` index into :attr:`Extraction.entities`. ``label`` is
-    the verb lemma for a subject-verb-object triple, or ``"co_occurs"``.
+    the verb lemma for a subject-verb-object triple, or :data:`CO_OCCURS`.
     The sentence that evidences it is ``doc.text[start:end]``.
     """
 
@@ -230,13 +250,57 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with what the search index needs of it.
+
+    ``mentions`` are ``(entity id, surface as written)`` and ``relations``
+    ``(source, target)`` entity ids, each in the order they were written.
+    """
+
+    key: int  # the chunk's integer key in the store
+    title: str  # its document's title
+    text: str
+    vector: NDArray[np.float32]  # (dim,) L2-normalised
+    mentions: tuple[tuple[str, str], ...] = ()
+    relations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class EntityStep:
+    """A retrieval path passing through an entity."""
+
+    id: str
+    name: str  # its display name
+
+
+@dataclass(frozen=True)
+class RelationStep:
+    """The link between two steps: :data:`MENTIONED_IN`, :data:`MENTIONS`, :data:`RELATED_TO`."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class ChunkStep:
+    """A retrieval path passing through a passage."""
+
+    key: int
+    chunk_id: str  # "<doc_id>#<index>"
+    title: str  # its document's title
+
+
+PathStep = EntityStep | RelationStep | ChunkStep
+
+
+@dataclass(frozen=True)
 class Hit:
     """A retrieved chunk and why it was retrieved.
 
     ``scores`` holds each signal's score (e.g. ``{"vector": 0.61, "lexical": 7.2,
-    "graph": 0.013}``); ``entities`` the query entities linked in the graph that
-    led here; ``paths`` readable paths such as
-    ``("Maria Okafor", "founded", "Acme Robotics", "acme.md#0")``.
+    "graph": 0.013}``); ``entities`` the display names of the query entities
+    linked in the graph that led here; ``paths`` up to three typed paths, e.g.
+    ``(EntityStep("maria okafor", "Maria Okafor"), RelationStep(MENTIONED_IN),
+    ChunkStep(3, "acme.md#0", "Acme"))``; the CLI and the web UI render them.
     """
 
     key: int  # the chunk's integer key in the store (its vector id)
@@ -246,7 +310,7 @@ class Hit:
     rank: int  # 1-based
     scores: dict[str, float] = field(default_factory=dict)
     entities: tuple[str, ...] = ()
-    paths: tuple[tuple[str, ...], ...] = ()
+    paths: tuple[tuple[PathStep, ...], ...] = ()
 
 
 @dataclass(frozen=True)

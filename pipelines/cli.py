@@ -23,7 +23,7 @@ from typing import Any
 from pipelines import cli_args, cli_finetune, cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
-MODES = ("vector", "lexical", "graph", "hybrid")
+MODES = ("vector", "lexical", "graph", "hybrid")  # kgqa.types.RETRIEVAL_MODES, kept import-free
 ON_CONFLICT = ("keep-both", "replace", "skip")  # pipelines.doc_ids.OnConflict
 
 
@@ -317,10 +317,31 @@ def cmd_search(args: argparse.Namespace) -> int:
             f"({signals})"
         )
         for path in h.paths:
-            print("   via " + " -> ".join(path))
+            print("   via " + " -> ".join(_step_text(s) for s in path))
         text = " ".join(h.chunk.text.split())
         print("   " + (text[:300] + ("..." if len(text) > 300 else "")))
     return EXIT_OK
+
+
+def _step_text(step: Any) -> str:
+    """A typed path step (``kgqa.types.PathStep``) as text."""
+    from kgqa.types import ChunkStep, EntityStep
+
+    if isinstance(step, EntityStep):
+        return step.name
+    if isinstance(step, ChunkStep):
+        return f"{step.title} [{step.chunk_id}]"
+    return str(step.label)
+
+
+def _step_json(step: Any) -> dict[str, Any]:
+    from kgqa.types import ChunkStep, EntityStep
+
+    if isinstance(step, EntityStep):
+        return {"entity": step.id, "name": step.name}
+    if isinstance(step, ChunkStep):
+        return {"chunk": step.chunk_id, "title": step.title}
+    return {"relation": step.label}
 
 
 def _hit_json(h: Any) -> dict[str, Any]:
@@ -335,7 +356,7 @@ def _hit_json(h: Any) -> dict[str, Any]:
         "text": h.chunk.text,
         "scores": h.scores,
         "entities": list(h.entities),
-        "paths": [list(p) for p in h.paths],
+        "paths": [[_step_json(s) for s in p] for p in h.paths],
     }
 
 

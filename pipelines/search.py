@@ -1,150 +1,142 @@
-"""Question -> ranked, explained hits, over one knowledge base.
+"""Question -> ranked, explained hits: the query path of a base, top-down.
 
-Builds (once per store generation) the in-memory retrieval context of a base
-— chunk vectors, BM25, the sparse entity–chunk graph and the entity linker —
-and runs :class:`retrieval.hybrid.HybridRetriever` on it.
+A :class:`Searcher` is built from what a search reads and nothing else: the
+base's :class:`~retrieval.hybrid.Corpus` (its search index, or its Neo4j
+server), the embedder and extractor that read the question, and the store
+that holds the chunks' text. It never reaches back into the
+:class:`~pipelines.kb.KnowledgeBase` facade, which builds one per store
+generation::
+
+    searcher = Searcher(corpus, store, embedder, question_surfaces(extractor))
+    hits = searcher.search("Who founded Acme?", mode="hybrid", top_k=5)
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from kg.resolve import normalize
+from kg.extract import EntityExtractor
+from kg.store import GraphStore
 from kgqa.errors import ConfigError
-from kgqa.types import Chunk, Hit
-from pipelines.ingest import embed_text
-from retrieval.graph import EntityChunkGraph
-from retrieval.hybrid import MODES, HybridRetriever, Ranked, RetrievalConfig
-from retrieval.lexical import BM25Index
-from retrieval.linking import EntityLinker
+from kgqa.types import (
+    RETRIEVAL_MODES,
+    Chunk,
+    ChunkStep,
+    EntityStep,
+    Hit,
+    PathStep,
+    RetrievalMode,
+)
+from retrieval.embed import Embedder
+from retrieval.hybrid import Corpus, HybridRetriever, Ranked, RetrievalConfig
 
 if TYPE_CHECKING:
-    from pipelines.kb import KnowledgeBase
-
-_CACHE_LOCK = threading.Lock()
-
-
-@dataclass
-class SearchContext:
-    generation: int
-    retriever: HybridRetriever
-    names: dict[str, str]  # entity id -> display name
+    import numpy as np
+    from numpy.typing import NDArray
 
 
-def context(kb: KnowledgeBase) -> SearchContext:
-    """The retrieval context of ``kb``, rebuilt when the store has changed."""
-    with _CACHE_LOCK:
-        ctx: SearchContext | None = getattr(kb, "_search_context", None)
-        if ctx is not None and ctx.generation == kb.store.generation:
-            return ctx
-        ctx = build_context(kb)
-        kb._search_context = ctx  # type: ignore[attr-defined]
-        return ctx
+def question_surfaces(extractor: EntityExtractor) -> Callable[[str], list[str]]:
+    """The entity mentions ``extractor`` finds in a question (none if it fails)."""
+    fast = getattr(extractor, "mentions_in", None)
+
+    def surfaces(question: str) -> list[str]:
+        try:
+            if fast is not None:
+                return list(fast(question))
+            probe = Chunk("question#0", "question", 0, question, 0, len(question))
+            (extraction,) = extractor.extract([probe])
+        except Exception:  # the question still gets alias matching
+            return []
+        return [e.surface for e in extraction.entities]
+
+    return surfaces
 
 
-def build_context(kb: KnowledgeBase, config: RetrievalConfig | None = None) -> SearchContext:
-    store = kb.store
-    keys_l, vecs_l = [], []
-    for k, v in store.iter_vectors():
-        keys_l.append(k)
-        vecs_l.append(v)
-    dim = kb.manifest.embedder.dim
-    keys = np.concatenate(keys_l) if keys_l else np.zeros(0, np.int64)
-    vectors = np.concatenate(vecs_l) if vecs_l else np.zeros((0, dim), np.float32)  # (C, dim)
-    texts: dict[int, str] = {}
-    titles: dict[int, str] = {}
-    for key, title, text in store.iter_chunk_texts():
-        texts[key] = embed_text(title, Chunk("", "", 0, text, 0, 0))
-        titles[key] = normalize(title)
-    bm25 = BM25Index.build(keys.tolist(), [texts[int(k)] for k in keys])
-    graph = EntityChunkGraph.build(
-        keys,
-        store.iter_mention_edges(),
-        store.iter_relation_edges(),
-        about=[titles[int(k)] for k in keys],
-    )
-    aliases: dict[str, list[str]] = defaultdict(list)
-    for eid, surface in store.iter_aliases():
-        aliases[eid].append(surface)
-    names = store.entity_names()
-    linker = EntityLinker.build(graph.entity_ids, aliases, graph.entity_df, normalize)
-    retriever = HybridRetriever(keys, vectors, bm25, graph, linker, config or RetrievalConfig())
-    return SearchContext(store.generation, retriever, names)
-
-
-def known_name(kb: KnowledgeBase) -> Callable[[str], bool]:
-    """``is_name(text)``: whether ``text`` is an alias of an entity of ``kb``'s graph."""
-    aliases = context(kb).retriever.linker.alias_index
-
-    def is_name(text: str) -> bool:
-        key = normalize(text)
-        return bool(key) and key in aliases
-
-    return is_name
-
-
-def question_surfaces(kb: KnowledgeBase, question: str) -> list[str]:
-    """Entity mentions the base's extractor finds in the question."""
-    fast = getattr(kb.extractor, "mentions_in", None)
-    try:
-        if fast is not None:
-            return list(fast(question))
-        probe = Chunk("question#0", "question", 0, question, 0, len(question))
-        (extraction,) = kb.extractor.extract([probe])
-    except Exception:  # the question still gets alias matching
-        return []
-    return [e.surface for e in extraction.entities]
-
-
-def search(kb: KnowledgeBase, question: str, *, mode: str = "hybrid", top_k: int = 5) -> list[Hit]:
-    if mode not in MODES:
-        raise ConfigError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
-    if top_k < 1:
-        raise ConfigError(f"top_k must be at least 1, got {top_k}")
-    question = question.strip()
-    if not question:
-        raise ConfigError("the question is empty")
-    ctx = context(kb)
-    q_vec = kb.embedder.embed([question])[0]  # (dim,)
-    surfaces = question_surfaces(kb, question) if mode in ("graph", "hybrid") else []
-    ranked = ctx.retriever.retrieve(question, q_vec, surfaces, mode=mode, top_k=top_k)
-    return to_hits(kb, ctx, ranked)
-
-
-def to_hits(kb: KnowledgeBase, ctx: SearchContext, ranked: list[Ranked]) -> list[Hit]:
-    """Typed hits; paths name entities by display name and chunks as ``title [chunk id]``."""
-    referenced = {
-        int(step[6:]) for r in ranked for p in r.paths for step in p if step.startswith("chunk:")
-    }
-    stored = {c.key: c for c in kb.chunks(sorted({r.key for r in ranked} | referenced))}
-
-    def readable(step: str) -> str:
-        if step.startswith("chunk:"):
-            sc = stored.get(int(step[6:]))
-            return f"{sc.title} [{sc.chunk.id}]" if sc else step
-        return ctx.names.get(step, step)
-
-    hits: list[Hit] = []
-    for r in ranked:
-        sc = stored.get(r.key)
-        if sc is None:
-            continue
-        hits.append(
-            Hit(
-                key=r.key,
-                chunk=sc.chunk,
-                title=sc.title,
-                score=r.score,
-                rank=len(hits) + 1,
-                scores=dict(r.scores),
-                entities=tuple(ctx.names.get(e, e) for e in r.entities),
-                paths=tuple(tuple(readable(step) for step in p) for p in r.paths),
-            )
+def check_mode(mode: str) -> RetrievalMode:
+    if mode not in RETRIEVAL_MODES:
+        raise ConfigError(
+            f"unknown retrieval mode {mode!r}; choose one of {', '.join(RETRIEVAL_MODES)}"
         )
-    return hits
+    return mode
+
+
+@dataclass(frozen=True)
+class Searcher:
+    """Hybrid retrieval over one state of a base (see the module docstring).
+
+    ``corpus`` is read per question; ``store`` gives the hits' text and the
+    display names of the entities on their paths.
+    """
+
+    corpus: Corpus
+    store: GraphStore
+    embedder: Embedder
+    surfaces: Callable[[str], list[str]]
+    config: RetrievalConfig = field(default_factory=RetrievalConfig)
+
+    def search(self, question: str, *, mode: str = "hybrid", top_k: int = 5) -> list[Hit]:
+        """The ``top_k`` chunks that best answer ``question``, best first."""
+        checked = check_mode(mode)
+        if top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {top_k}")
+        question = question.strip()
+        if not question:
+            raise ConfigError("the question is empty")
+        q_vec = self.embedder.embed([question])[0]  # (dim,)
+        surfaces = self.surfaces(question) if checked in ("graph", "hybrid") else []
+        return self.search_encoded(question, q_vec, surfaces, mode=checked, top_k=top_k)
+
+    def search_encoded(
+        self,
+        question: str,
+        vector: NDArray[np.float32],
+        surfaces: list[str],
+        *,
+        mode: RetrievalMode = "hybrid",
+        top_k: int = 5,
+    ) -> list[Hit]:
+        """:meth:`search` for a question already read: its ``vector`` ``(dim,)`` and the
+        entity ``surfaces`` found in it (``benchmarks/scale.py`` times this part)."""
+        ranked = HybridRetriever(self.config).retrieve(
+            self.corpus, question, vector, surfaces, mode=mode, top_k=top_k
+        )
+        return self.hits(ranked)
+
+    def hits(self, ranked: list[Ranked]) -> list[Hit]:
+        """Typed hits, their path steps named: entities by display name, chunks by id."""
+        steps = [s for r in ranked for p in r.paths for s in p]
+        keys = {r.key for r in ranked} | {s.key for s in steps if isinstance(s, ChunkStep)}
+        stored = {c.key: c for c in self.store.chunks(sorted(keys))}
+        ids = {s.id for s in steps if isinstance(s, EntityStep)} | {
+            e for r in ranked for e in r.entities
+        }
+        names = self.store.entity_names(sorted(ids)) if ids else {}
+
+        def named(step: PathStep) -> PathStep:
+            if isinstance(step, ChunkStep) and step.key in stored:
+                sc = stored[step.key]
+                return replace(step, chunk_id=sc.chunk.id, title=sc.title)
+            if isinstance(step, EntityStep):
+                return replace(step, name=names.get(step.id, step.id))
+            return step
+
+        out: list[Hit] = []
+        for r in ranked:
+            sc = stored.get(r.key)
+            if sc is None:  # deleted since the index was read
+                continue
+            out.append(
+                Hit(
+                    key=r.key,
+                    chunk=sc.chunk,
+                    title=sc.title,
+                    score=r.score,
+                    rank=len(out) + 1,
+                    scores=dict(r.scores),
+                    entities=tuple(names.get(e, e) for e in r.entities),
+                    paths=tuple(tuple(named(s) for s in p) for p in r.paths),
+                )
+            )
+        return out

@@ -8,31 +8,95 @@ Modes, all over the same chunks:
   the question's linked entities, the chunks *about* them (by title), and the
   top dense chunks (HippoRAG's recipe).
 - ``hybrid``: PageRank restarting on all of the above plus the top BM25
-  chunks, fused with the dense and BM25 rankings, then a multi-hop step that
-  scores passage *pairs*: for each of the best first passages, the passages
-  about (or mentioning) its entities are re-scored against the question moved
-  towards that first passage, and the best pairs lead the ranking.
+  chunks, then a multi-hop step that scores passage *pairs*: for each of the
+  best first passages, the passages about (or mentioning) its entities are
+  re-scored against the question moved towards that first passage, and the
+  best pairs lead the ranking.
+
+Every signal is sparse: the dense and BM25 top lists, and PageRank by local
+push (:mod:`retrieval.ppr`) from the seeds, so a query reads the
+neighbourhood of the question, not the whole base. A :class:`Corpus` is what
+the retriever reads: the persisted search index of an embedded base, or a
+Neo4j server's indexes and graph.
 
 Every ranked chunk keeps its per-signal scores, the linked entities that
-reached it, and readable paths (entity -> relation -> entity -> chunk) that
+reached it, and typed paths (entity -> relation -> entity -> chunk) that
 explain it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from retrieval.graph import EntityChunkGraph
-from retrieval.lexical import BM25Index
-from retrieval.linking import EntityLinker, LinkedEntity
+from kgqa.types import (
+    MENTIONED_IN,
+    MENTIONS,
+    RELATED_TO,
+    ChunkStep,
+    EntityStep,
+    PathStep,
+    RelationStep,
+    RetrievalMode,
+)
+from retrieval.linking import LinkedEntity
+from retrieval.ppr import DEFAULT_EPSILON, PushGraph, push_ppr
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-MODES = ("vector", "lexical", "graph", "hybrid")
+
+class CorpusGraph(PushGraph, Protocol):
+    """The entity–chunk graph as hybrid retrieval reads it (rows and entity indices)."""
+
+    def about(self, entities: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``(owner, row)``: the chunks about each entity (its document's title names it)."""
+        ...
+
+    def entity_ids(self, entities: NDArray[np.int64]) -> list[str]: ...
+
+    def entity_df(self, entities: NDArray[np.int64]) -> NDArray[np.int64]: ...
+
+
+class Corpus(Protocol):
+    """What hybrid retrieval reads of a base, for one question.
+
+    Rows are the corpus's own dense ids of chunks; :meth:`keys_of` maps them
+    to store keys.
+    """
+
+    @property
+    def graph(self) -> CorpusGraph: ...
+
+    def session(self) -> Corpus:
+        """The corpus for one question (a corpus that caches per question starts afresh)."""
+        ...
+
+    def keys_of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]: ...
+
+    def dense_top(self, query: NDArray[np.float32], k: int) -> tuple[NDArray, NDArray]:
+        """``(rows, cosines)`` of the ``k`` nearest chunks, best first."""
+        ...
+
+    def vectors(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """``(len(rows), dim)`` chunk embeddings."""
+        ...
+
+    def lexical(self, question: str) -> tuple[NDArray, NDArray]:
+        """``(rows, BM25 scores > 0)``, rows ascending: every match, or at least the best 100."""
+        ...
+
+    def has_terms(self, question: str) -> bool:
+        """Does any word of ``question`` (stop words aside) occur in the base?"""
+        ...
+
+    def link(self, question: str, surfaces: list[str]) -> list[LinkedEntity]: ...
+
+    def is_name(self, text: str) -> bool:
+        """Whether ``text`` is an alias of an entity of the base's graph."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +106,8 @@ class RetrievalConfig:
     ``candidates``: depth of each signal's list that enters fusion.
     ``rrf_k`` / ``weights``: reciprocal-rank fusion constant and per-signal weights.
     ``damping``: PageRank's probability of following an edge (HippoRAG: 0.5).
+    ``ppr_epsilon``: push threshold of the local PageRank (residual per unit
+    of degree; see :mod:`retrieval.ppr`).
     ``dense_seeds`` / ``lexical_seeds``: top chunks of each signal that seed
     PageRank; ``prior_mass``: their share of the restart mass next to the
     linked entities; ``about_weight``: restart weight of the chunks about a
@@ -64,6 +130,7 @@ class RetrievalConfig:
     )
     fusion: str = "ppr"  # "ppr" (PageRank scores) or "rrf" (rank fusion of the three)
     damping: float = 0.5
+    ppr_epsilon: float = DEFAULT_EPSILON
     dense_seeds: int = 10
     lexical_seeds: int = 10
     prior_mass: float = 0.5
@@ -78,93 +145,101 @@ class RetrievalConfig:
 
 @dataclass(frozen=True)
 class Ranked:
+    """A ranked chunk: its store key, scores, and typed paths (names filled in later)."""
+
     key: int
     score: float
     scores: dict[str, float]
-    entities: tuple[str, ...] = ()
-    paths: tuple[tuple[str, ...], ...] = ()
+    entities: tuple[str, ...] = ()  # linked entity ids that led here
+    paths: tuple[tuple[PathStep, ...], ...] = ()
+
+
+class Sparse:
+    """Scores of some rows (the rest are 0): ``rows`` ``(n,)`` distinct, ``scores`` ``(n,)``."""
+
+    def __init__(self, rows: NDArray, scores: NDArray) -> None:
+        self.rows = np.asarray(rows, np.int64)
+        self.scores = np.asarray(scores, np.float32)
+        self._order: NDArray[np.int64] | None = None
+
+    def get(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The score of each of ``rows`` (0 where it has none)."""
+        rows = np.asarray(rows, np.int64)
+        if not len(self.rows):
+            return np.zeros(len(rows), np.float32)
+        if self._order is None:
+            ascending = len(self.rows) < 2 or bool(np.all(self.rows[1:] > self.rows[:-1]))
+            self._order = (
+                np.arange(len(self.rows)) if ascending else np.argsort(self.rows, kind="stable")
+            )
+        sorted_rows = self.rows[self._order]
+        pos = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+        hit = sorted_rows[pos] == rows
+        return np.where(hit, self.scores[self._order[pos]], 0.0).astype(np.float32)
 
 
 @dataclass
 class Signals:
-    """Per-question scores over all chunks, ``(C,)`` each, and the linked entities."""
+    """Per-question signals, each sparse over rows, and the linked entities."""
 
-    dense: NDArray[np.float32]
-    lexical: NDArray[np.float32] | None = None
-    graph: NDArray[np.float32] | None = None
+    dense: Sparse
+    lexical: Sparse | None = None
+    graph: Sparse | None = None
     links: list[LinkedEntity] = field(default_factory=list)
     bridges: dict[int, tuple[int, int]] = field(default_factory=dict)  # row -> (p1 row, entity)
 
 
-def _top(scores: NDArray, k: int) -> NDArray[np.int64]:
-    k = min(k, len(scores))
-    if k <= 0:
-        return np.zeros(0, np.int64)
-    idx = np.argpartition(-scores, k - 1)[:k]
-    return idx[np.argsort(-scores[idx], kind="stable")]
-
-
 class HybridRetriever:
-    """See the module docstring. Rows index chunks in ``chunk_keys`` order."""
+    """See the module docstring."""
 
-    def __init__(
-        self,
-        chunk_keys: NDArray[np.int64],
-        vectors: NDArray[np.float32],
-        bm25: BM25Index,
-        graph: EntityChunkGraph,
-        linker: EntityLinker,
-        config: RetrievalConfig,
-    ) -> None:
-        if not np.array_equal(bm25.keys, chunk_keys) or not np.array_equal(
-            graph.chunk_keys, chunk_keys
-        ):
-            raise ValueError("vectors, BM25 and graph must index the same chunks in one order")
-        self.keys = chunk_keys  # (C,)
-        self.vectors = vectors  # (C, dim)
-        self.bm25 = bm25
-        self.graph = graph
-        self.linker = linker
-        self.config = config
+    def __init__(self, config: RetrievalConfig | None = None) -> None:
+        self.config = config or RetrievalConfig()
 
     # -- signals -------------------------------------------------------------
     def signals(
-        self, question: str, q_vec: NDArray[np.float32], surfaces: list[str], mode: str
+        self,
+        corpus: Corpus,
+        question: str,
+        q_vec: NDArray[np.float32],
+        surfaces: list[str],
+        mode: RetrievalMode,
     ) -> Signals:
-        sig = Signals(dense=self.vectors @ q_vec)  # (C,)
+        cfg = self.config
+        depth = max(cfg.candidates, cfg.dense_seeds, cfg.lexical_seeds)
+        sig = Signals(dense=Sparse(*corpus.dense_top(q_vec, depth)))
         if mode in ("lexical", "hybrid"):
-            sig.lexical = self.bm25.scores(question)
+            sig.lexical = Sparse(*corpus.lexical(question))
         if mode in ("graph", "hybrid"):
-            sig.links = self.linker.link(question, surfaces)
-            sig.graph = self.ppr(sig, use_lexical=mode == "hybrid")
+            sig.links = corpus.link(question, surfaces)
+            sig.graph = self.ppr(corpus, sig, use_lexical=mode == "hybrid")
         return sig
 
-    def ppr(self, sig: Signals, use_lexical: bool = True) -> NDArray[np.float32]:
+    def ppr(self, corpus: Corpus, sig: Signals, use_lexical: bool = True) -> Sparse:
         """PageRank restarting on linked entities, the chunks about them, and top chunks."""
         cfg = self.config
-        g = self.graph
         ent_seeds: dict[int, float] = {}
         chunk_seeds: dict[int, float] = {}
-        for link in sig.links:
-            i = g.entity_index.get(link.entity_id)
-            if i is None:
-                continue
+        links = [lnk for lnk in sig.links if lnk.index >= 0]
+        for link in links:
             w = link.score * link.weight
-            ent_seeds[i] = max(ent_seeds.get(i, 0.0), w)
-            for row in g.about.get(i, ()):
-                chunk_seeds[row] = max(chunk_seeds.get(row, 0.0), cfg.about_weight * w)
+            ent_seeds[link.index] = max(ent_seeds.get(link.index, 0.0), w)
+        if links:
+            owner, rows = corpus.graph.about(np.asarray([lnk.index for lnk in links], np.int64))
+            for o, r in zip(owner.tolist(), rows.tolist(), strict=True):
+                w = cfg.about_weight * links[o].score * links[o].weight
+                chunk_seeds[r] = max(chunk_seeds.get(r, 0.0), w)
         linked_mass = sum(ent_seeds.values()) + sum(chunk_seeds.values())
         prior: dict[int, float] = {}
         lists = [(sig.dense, cfg.dense_seeds)]
         if use_lexical and sig.lexical is not None:
             lists.append((sig.lexical, cfg.lexical_seeds))
-        for scores, k in lists:
-            top = _top(scores, k)
-            top = top[scores[top] > 0]
-            if not len(top):
+        for found, k in lists:
+            top = self._top(corpus, found, k)
+            rows, scores = top.rows, top.scores
+            if not len(rows):
                 continue
-            w = np.exp((scores[top] / max(float(scores[top[0]]), 1e-9) - 1.0) * 5.0)
-            for r, x in zip(top.tolist(), (w / w.sum()).tolist(), strict=True):
+            w = np.exp((scores / max(float(scores[0]), 1e-9) - 1.0) * 5.0)
+            for r, x in zip(rows.tolist(), (w / w.sum()).tolist(), strict=True):
                 prior[r] = prior.get(r, 0.0) + x
         if prior:
             total = sum(prior.values())
@@ -172,44 +247,65 @@ class HybridRetriever:
             share = linked_mass * mass / (1 - mass) if linked_mass > 0 and mass < 1 else 1.0
             for r, x in prior.items():
                 chunk_seeds[r] = chunk_seeds.get(r, 0.0) + x * share / total
-        scores, _ = g.ppr(ent_seeds, chunk_seeds, damping=cfg.damping)
-        return scores
+        (rows, scores), _ = push_ppr(
+            corpus.graph, ent_seeds, chunk_seeds, damping=cfg.damping, epsilon=cfg.ppr_epsilon
+        )
+        return Sparse(rows, scores)
 
     # -- ranking -------------------------------------------------------------
-    def rank(self, sig: Signals, mode: str) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Rows in rank order and their scores."""
-        single = {"vector": sig.dense, "lexical": sig.lexical, "graph": sig.graph}
-        if mode in single:
-            scores = single[mode]
-            assert scores is not None
-            rows = _top(scores, self.config.candidates)
-            if mode != "vector":
-                rows = rows[scores[rows] > 0]  # no evidence at all is no hit
-            return rows, scores[rows]
-        if self.config.fusion == "ppr":
-            assert sig.graph is not None
-            fused = sig.graph
-        else:
-            fused = self.fuse(sig)
-        rows = _top(fused, self.config.candidates)
-        return self.pairs(sig, rows, fused)
+    def _top(self, corpus: Corpus, found: Sparse, k: int, positive: bool = True) -> Sparse:
+        """The ``k`` best of ``found``; ties go to the lower store key."""
+        rows, scores = found.rows, found.scores
+        if positive:
+            rows, scores = rows[scores > 0], scores[scores > 0]
+        if len(rows) > k:
+            cut = np.partition(-scores, k - 1)[k - 1]
+            keep = -scores <= cut
+            rows, scores = rows[keep], scores[keep]
+        order = np.lexsort((corpus.keys_of(rows), -scores))[:k]
+        return Sparse(rows[order], scores[order])
 
-    def fuse(self, sig: Signals) -> NDArray[np.float32]:
-        """Weighted reciprocal-rank fusion over the signals' top candidates, ``(C,)``."""
+    def rank(self, corpus: Corpus, sig: Signals, mode: RetrievalMode, q_vec: NDArray) -> Sparse:
+        """Rows in rank order and their scores."""
         cfg = self.config
-        fused = np.zeros(len(self.keys), dtype=np.float32)
-        for name, scores in (("vector", sig.dense), ("lexical", sig.lexical), ("graph", sig.graph)):
-            if scores is None:
+        if mode == "vector":
+            return self._top(corpus, sig.dense, cfg.candidates, positive=False)
+        if mode == "lexical":
+            assert sig.lexical is not None
+            return self._top(corpus, sig.lexical, cfg.candidates)
+        assert sig.graph is not None
+        fused = sig.graph if cfg.fusion == "ppr" or mode == "graph" else self.fuse(corpus, sig)
+        top = self._top(corpus, fused, cfg.candidates)
+        if mode == "graph":
+            return top
+        if len(top.rows) < cfg.candidates:  # a small base: the dense list fills the pool
+            extra = sig.dense.rows[~np.isin(sig.dense.rows, top.rows)]
+            extra = extra[: cfg.candidates - len(top.rows)]
+            top = self._top(
+                corpus,
+                Sparse(np.concatenate([top.rows, extra]),
+                       np.concatenate([top.scores, np.zeros(len(extra), np.float32)])),
+                cfg.candidates,
+                positive=False,
+            )  # fmt: skip
+        return self.pairs(corpus, sig, top, fused, q_vec)
+
+    def fuse(self, corpus: Corpus, sig: Signals) -> Sparse:
+        """Weighted reciprocal-rank fusion over the signals' top candidates."""
+        cfg = self.config
+        fused: dict[int, float] = {}
+        for name, found in (("vector", sig.dense), ("lexical", sig.lexical), ("graph", sig.graph)):
+            if found is None:
                 continue
-            rows = _top(scores, cfg.candidates)
-            rows = rows[scores[rows] > 0] if name != "vector" else rows
-            fused[rows] += cfg.weights.get(name, 1.0) / (cfg.rrf_k + np.arange(1, len(rows) + 1))
-        return fused
+            top = self._top(corpus, found, cfg.candidates, positive=name != "vector")
+            for i, r in enumerate(top.rows.tolist()):
+                fused[r] = fused.get(r, 0.0) + cfg.weights.get(name, 1.0) / (cfg.rrf_k + i + 1)
+        return Sparse(np.fromiter(fused, np.int64, len(fused)), np.fromiter(fused.values(), float))
 
     def pairs(
-        self, sig: Signals, rows: NDArray[np.int64], fused: NDArray[np.float32]
-    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Re-rank ``rows`` so that the best (first passage, bridged passage) pairs lead.
+        self, corpus: Corpus, sig: Signals, top: Sparse, fused: Sparse, q_vec: NDArray
+    ) -> Sparse:
+        """Re-rank ``top`` so that the best (first passage, bridged passage) pairs lead.
 
         For each of the ``expand_from`` best first passages p1, the candidate
         second passages p2 are those about an entity of p1, or mentioning one
@@ -219,102 +315,122 @@ class HybridRetriever:
         the best of its own base score and the pairs it is in.
         """
         cfg = self.config
+        rows = top.rows
         if cfg.expand_from <= 0 or not len(rows):
-            return rows, fused[rows]
-        g = self.graph
-        base = fused / max(float(fused.max()), 1e-9)  # (C,) in [0, 1]
-        best: dict[int, float] = {int(r): float(base[r]) for r in rows}
+            return top
+        g = corpus.graph
+        peak = max(float(fused.scores.max(initial=0.0)), 1e-9)
+        best = {int(r): float(s) / peak for r, s in zip(rows, top.scores, strict=True)}
         norm = 1.0 + cfg.pair_weight * (1.5 + cfg.about_bonus)
         for r1 in rows[: cfg.expand_from].tolist():
+            _, ents = g.entities_of(np.asarray([r1], np.int64))
+            ids = g.entity_ids(ents)
+            ents = ents[np.argsort(np.asarray(ids, dtype=object), kind="stable")]  # by id
             via: dict[int, int] = {}
             about: set[int] = set()
-            for e in g.entities_of(r1).tolist():
-                for r in g.about.get(e, ()):
-                    about.add(r)
+            ab_owner, ab_rows = g.about(ents)
+            small = ents[g.entity_df(ents) <= cfg.max_entity_df]
+            ch_owner, ch_rows = g.chunks_of(small)
+            by_entity: dict[int, list[int]] = {}
+            for o, r in zip(ab_owner.tolist(), ab_rows.tolist(), strict=True):
+                about.add(r)
+                by_entity.setdefault(int(ents[o]), []).append(r)
+            for o, r in zip(ch_owner.tolist(), ch_rows.tolist(), strict=True):
+                by_entity.setdefault(int(small[o]), []).append(r)
+            for e in ents.tolist():
+                for r in by_entity.get(e, ()):
                     via.setdefault(r, e)
-                if g.entity_df[e] <= cfg.max_entity_df:
-                    for r in g.chunks_of(e).tolist():
-                        via.setdefault(r, e)
             via.pop(r1, None)
             if not via:
                 continue
-            c = np.fromiter(via, dtype=np.int64)
-            q2 = sig.dense[c] + cfg.pair_alpha * (self.vectors[c] @ self.vectors[r1])  # (n,)
-            hop = 0.5 * base[c] + q2 / max(float(q2.max()), 1e-9)
+            c = np.fromiter(via, dtype=np.int64, count=len(via))
+            vecs = corpus.vectors(np.concatenate([c, [r1]]))  # (n + 1, dim)
+            q2 = vecs[:-1] @ q_vec + cfg.pair_alpha * (vecs[:-1] @ vecs[-1])  # (n,)
+            base = fused.get(c) / peak
+            hop = (0.5 * base + q2 / max(float(q2.max()), 1e-9)).astype(np.float64)
             hop += cfg.about_bonus * np.isin(c, list(about))
-            pair = (base[r1] + cfg.pair_weight * hop) / norm
+            base1 = float(fused.get(np.asarray([r1]))[0]) / peak
+            pair = (base1 + cfg.pair_weight * hop) / norm
             for x, s in zip(c.tolist(), pair.tolist(), strict=True):
                 if s > best.get(x, -1.0):
                     best[x] = s
                     sig.bridges[x] = (r1, via[x])
-            first = (base[r1] + cfg.pair_weight * float(hop.max())) / norm
-            best[r1] = max(best[r1], first)
+            best[r1] = max(best[r1], (base1 + cfg.pair_weight * float(hop.max())) / norm)
+        # ties (a first passage and its best partner score alike) keep the fused order
         order = sorted(best, key=lambda r: -best[r])
-        return np.asarray(order, dtype=np.int64), np.asarray(
-            [best[r] for r in order], dtype=np.float32
-        )
+        return Sparse(np.asarray(order, np.int64), np.asarray([best[r] for r in order]))
 
     # -- public ----------------------------------------------------------------
     def retrieve(
         self,
+        corpus: Corpus,
         question: str,
         q_vec: NDArray[np.float32],
         surfaces: list[str],
         *,
-        mode: str = "hybrid",
+        mode: RetrievalMode = "hybrid",
         top_k: int = 5,
     ) -> list[Ranked]:
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}")
-        if not len(self.keys):
+        corpus = corpus.session()
+        sig = self.signals(corpus, question, q_vec, surfaces, mode)
+        if not self.relevant(corpus, question, sig):
             return []
-        sig = self.signals(question, q_vec, surfaces, mode)
-        if not self.relevant(question, sig):
-            return []
-        rows, scores = self.rank(sig, mode)
+        ranked = self.rank(corpus, sig, mode, q_vec)
+        rows, scores = ranked.rows[:top_k], ranked.scores[:top_k]
+        keys = corpus.keys_of(rows)
+        dense = corpus.vectors(rows) @ q_vec if len(rows) else np.zeros(0)
         return [
-            self.explain(sig, int(r), float(s))
-            for r, s in zip(rows[:top_k], scores[:top_k], strict=False)
+            self.explain(corpus, sig, int(r), float(s), int(k), float(d))
+            for r, s, k, d in zip(rows, scores, keys, dense, strict=True)
         ]
 
-    def relevant(self, question: str, sig: Signals) -> bool:
+    def relevant(self, corpus: Corpus, question: str, sig: Signals) -> bool:
         """Is anything in the base about ``question``: a linked entity, a shared word,
         or a chunk at least ``min_dense`` similar (the relevance floor)?"""
         if sig.links:
             return True
-        if sig.lexical is not None and float(sig.lexical.max(initial=0.0)) > 0:
+        if sig.lexical is not None and float(sig.lexical.scores.max(initial=0.0)) > 0:
             return True
-        if sig.lexical is None and self.bm25.has_terms(question):
+        if sig.lexical is None and corpus.has_terms(question):
             return True
-        return float(sig.dense.max(initial=-1.0)) >= self.config.min_dense
+        return float(sig.dense.scores.max(initial=-1.0)) >= self.config.min_dense
 
-    def explain(self, sig: Signals, row: int, score: float) -> Ranked:
-        """Per-signal scores and up to three paths that led to ``row``."""
-        scores = {"vector": float(sig.dense[row])}
+    def explain(
+        self, corpus: Corpus, sig: Signals, row: int, score: float, key: int, dense: float
+    ) -> Ranked:
+        """Per-signal scores and up to three typed paths that led to ``row``."""
+        one = np.asarray([row], np.int64)
+        scores = {"vector": dense}
         if sig.lexical is not None:
-            scores["lexical"] = float(sig.lexical[row])
+            scores["lexical"] = float(sig.lexical.get(one)[0])
         if sig.graph is not None:
-            scores["graph"] = float(sig.graph[row])
-        g = self.graph
-        mine = set(g.entities_of(row).tolist())
-        linked = [lnk for lnk in sig.links if lnk.entity_id in g.entity_index]
-        chunk = f"chunk:{int(self.keys[row])}"
-        paths: list[tuple[str, ...]] = [
-            (lnk.entity_id, "mentioned in", chunk)
+            scores["graph"] = float(sig.graph.get(one)[0])
+        g = corpus.graph
+        mine = set(g.entities_of(one)[1].tolist())
+        linked = [lnk for lnk in sig.links if lnk.index >= 0]
+        chunk = ChunkStep(key, "", "")
+        paths: list[tuple[PathStep, ...]] = [
+            (EntityStep(lnk.entity_id, lnk.entity_id), RelationStep(MENTIONED_IN), chunk)
             for lnk in linked
-            if g.entity_index[lnk.entity_id] in mine
+            if lnk.index in mine
         ]
         if row in sig.bridges:  # reached from a first passage through a shared entity
             r1, e = sig.bridges[row]
-            paths.append(
-                (f"chunk:{int(self.keys[r1])}", "mentions", g.entity_ids[e], "mentioned in", chunk)
-            )
-        if not paths:  # one hop: linked entity -> related entity mentioned here
-            for lnk in linked[:5]:
-                e0 = g.entity_index[lnk.entity_id]
-                for e1 in sorted(set(g.related(e0).tolist()) & mine)[:2]:
-                    paths.append(
-                        (lnk.entity_id, "related to", g.entity_ids[e1], "mentioned in", chunk)
-                    )
-        entities = tuple(lnk.entity_id for lnk in linked if any(lnk.entity_id in p for p in paths))
-        return Ranked(int(self.keys[row]), score, scores, entities, tuple(paths[:3]))
+            (eid,) = g.entity_ids(np.asarray([e], np.int64))
+            (k1,) = corpus.keys_of(np.asarray([r1], np.int64)).tolist()
+            paths.append((ChunkStep(k1, "", ""), RelationStep(MENTIONS), EntityStep(eid, eid),
+                          RelationStep(MENTIONED_IN), chunk))  # fmt: skip
+        if not paths and linked:  # one hop: linked entity -> related entity mentioned here
+            first = linked[:5]
+            order = sorted({lnk.index for lnk in first})
+            owner, others, _ = g.related(np.asarray(order, np.int64))
+            for lnk in first:
+                near = sorted(set(others[owner == order.index(lnk.index)].tolist()) & mine)[:2]
+                start = EntityStep(lnk.entity_id, lnk.entity_id)
+                for eid in g.entity_ids(np.asarray(near, np.int64)):
+                    step = EntityStep(eid, eid)
+                    related = RelationStep(RELATED_TO)
+                    paths.append((start, related, step, RelationStep(MENTIONED_IN), chunk))
+        used = {s.id for p in paths for s in p if isinstance(s, EntityStep)}
+        entities = tuple(lnk.entity_id for lnk in linked if lnk.entity_id in used)
+        return Ranked(key, score, scores, entities, tuple(paths[:3]))

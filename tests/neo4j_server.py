@@ -134,14 +134,18 @@ class Neo4jServer:
         port: int | None = None,
         password: str = PASSWORD,
         quick_start: bool = True,
+        heap: str = "768m",
+        pagecache: str = "128m",
     ) -> None:
         """``quick_start``: C1 JIT only, which starts faster and suits short test sessions;
-        a benchmark wants the full JIT (``False``)."""
+        a benchmark wants the full JIT (``False``) and more memory (``heap``, ``pagecache``)."""
         self.home = Path(home)
         self.port = port or free_port()
         self.user = USER
         self.password = password
         self.quick_start = quick_start
+        self.heap = heap
+        self.pagecache = pagecache
         self.proc: subprocess.Popen[bytes] | None = None
         self._console: object | None = None
 
@@ -171,8 +175,8 @@ class Neo4jServer:
                     "dbms.security.auth_enabled=true",
                     "dbms.usage_report.enabled=false",
                     "server.memory.heap.initial_size=256m",
-                    "server.memory.heap.max_size=768m",
-                    "server.memory.pagecache.size=128m",
+                    f"server.memory.heap.max_size={self.heap}",
+                    f"server.memory.pagecache.size={self.pagecache}",
                     "db.tx_log.rotation.retention_policy=2 files",
                     "db.logs.query.enabled=OFF",
                     "server.jvm.additional=-XX:+UseSerialGC",
@@ -184,9 +188,10 @@ class Neo4jServer:
     def _java(self, main: str, *args: str) -> list[str]:
         lib = ensure_jars()
         quick = ("-XX:TieredStopAtLevel=1",) if self.quick_start else ()
+        options = [f"-Xmx{self.heap}" if o.startswith("-Xmx") else o for o in _JAVA_OPTIONS]
         return [
             "java",
-            *_JAVA_OPTIONS,
+            *options,
             *quick,
             "-cp",
             f"{lib}/*",

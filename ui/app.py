@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from kgqa.errors import KgqaError
-from kgqa.types import Answer, Stats
+from kgqa.types import RETRIEVAL_MODES, Answer, Stats
 from ui import components as ui
 from ui import graph_view
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pipelines.kb import KnowledgeBase
 
 KB_KEY = "kgqa.kb"
-MODES = ("hybrid", "vector", "lexical", "graph")
+MODES = ("hybrid", *(m for m in RETRIEVAL_MODES if m != "hybrid"))  # the default first
 MODE_HELP = (
     "hybrid: all signals fused · vector: meaning (FAISS) · lexical: words (BM25) · "
     "graph: entities of the question and their neighbours"

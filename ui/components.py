@@ -38,7 +38,18 @@ import streamlit as st
 
 from kgqa.errors import KgqaError
 from kgqa.text import printable
-from kgqa.types import Answer, Citation, Conflict, Hit, IngestProblem, IngestReport
+from kgqa.types import (
+    CO_OCCURS,
+    Answer,
+    ChunkStep,
+    Citation,
+    Conflict,
+    EntityStep,
+    Hit,
+    IngestProblem,
+    IngestReport,
+    PathStep,
+)
 
 if TYPE_CHECKING:
     from pipelines.doc_ids import OnConflict
@@ -411,16 +422,25 @@ def hit_row(hit: Hit) -> str:
     if signals:
         lines.append(f"<small>{md_escape(signals)}</small>")
     for path in hit.paths:
-        lines.append("<small>via " + md_escape(" → ".join(path)) + "</small>")
+        lines.append("<small>via " + md_escape(" → ".join(map(step_text, path))) + "</small>")
     text = " ".join(hit.chunk.text.split())
     lines.append(md_escape(text[:400] + ("…" if len(text) > 400 else "")))
     return "  \n".join(lines)
 
 
+def step_text(step: PathStep) -> str:
+    """One step of a retrieval path as a person reads it."""
+    if isinstance(step, EntityStep):
+        return step.name
+    if isinstance(step, ChunkStep):
+        return f"{step.title} [{step.chunk_id}]"
+    return step.label
+
+
 # -- entities and ingests ------------------------------------------------------------
 def relation(label: str) -> str:
     """A relation label as a person reads it."""
-    return "appear together" if label == "co_occurs" else label.replace("_", " ")
+    return "appear together" if label == CO_OCCURS else label.replace("_", " ")
 
 
 def entity_details(kb: KnowledgeBase, entity_id: str) -> None:

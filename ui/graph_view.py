@@ -9,27 +9,36 @@ between them::
     sub = subgraph(kb, answer.hits, cited={c.chunk_id for c in answer.citations})
     st.altair_chart(chart(sub), on_select="rerun", selection_mode="node")
 
-Node ids are ``entity:<entity id>`` and ``passage:<chunk id>``; a path step
-that names a passage reads ``"Title [doc.md#2]"`` (see ``pipelines/search.py``).
+Node ids are ``entity:<entity id>`` and ``passage:<chunk id>``; the hits'
+paths are typed steps (:class:`~kgqa.types.EntityStep`, ``RelationStep``,
+``ChunkStep``), read here as they are.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kgqa.errors import NotFoundError
-from kgqa.types import Entity, Hit
+from kgqa.types import (
+    CO_OCCURS,
+    MENTIONED_IN,
+    MENTIONS,
+    TITLE_LABEL,
+    ChunkStep,
+    Entity,
+    EntityStep,
+    Hit,
+    RelationStep,
+)
 
 if TYPE_CHECKING:
     from pipelines.kb import KnowledgeBase
 
 SELECTION = "node"  # the chart's selection parameter
 KINDS = {"cited": "cited passage", "passage": "passage", "entity": "entity"}
-_CHUNK_STEP = re.compile(r"^(.*?)\s*\[([^\[\]]+#(\d+))\]$")
 
 
 @dataclass(frozen=True)
@@ -102,20 +111,22 @@ def subgraph(
     for h in hits:
         for path in h.paths:
             previous: str | None = None
-            for i in range(0, len(path), 2):
+            how = ""
+            for item in path:
                 step: str | None
-                passage = _CHUNK_STEP.match(path[i])
-                if passage:
-                    title, chunk_id, index = passage.groups()
-                    step = g.add_node(
-                        Node(f"passage:{chunk_id}", f"{title} #{index}", "passage", chunk_id, title)
-                    )
+                if isinstance(item, RelationStep):
+                    how = item.label
+                    continue
+                if isinstance(item, ChunkStep):
+                    index = item.chunk_id.rsplit("#", 1)[-1]
+                    step = g.add_node(Node(f"passage:{item.chunk_id}", f"{item.title} #{index}",
+                                           "passage", item.chunk_id, item.title))  # fmt: skip
                 else:
-                    step = entity_node(path[i])
-                    seeds.append(path[i])
+                    assert isinstance(item, EntityStep)
+                    step = entity_node(item.id)
+                    seeds.append(item.id)
                 if previous and step:
-                    how = path[i - 1]
-                    g.add_edge(previous, step, "in" if how in ("mentioned in", "mentions") else how)
+                    g.add_edge(previous, step, "in" if how in (MENTIONED_IN, MENTIONS) else how)
                 previous = step
         seeds.extend(h.entities)
     # 2. what each passage's document is about (its title), then, breadth first, the
@@ -133,7 +144,7 @@ def subgraph(
             continue
         for mention in kb.mentions(ent.id):
             if mention.chunk_id in chunk_ids:
-                how = "about" if mention.label == "TITLE" else "in"
+                how = "about" if mention.label == TITLE_LABEL else "in"
                 g.add_edge(nid, f"passage:{mention.chunk_id}", how)
         for nb in kb.neighbours(ent.id, limit=50):
             rels = [r for r in nb.relations if r.chunk_id in chunk_ids]
@@ -145,7 +156,7 @@ def subgraph(
                 continue
             queue.append(nb.entity.id)
             for r in rels:
-                g.add_edge(nid, other, "together" if r.label == "co_occurs" else r.label)
+                g.add_edge(nid, other, "together" if r.label == CO_OCCURS else r.label)
                 g.add_edge(other, f"passage:{r.chunk_id}", "in")
     return g
 

@@ -95,7 +95,7 @@ def test_sigkill_mid_ingest_then_resume(tmp_path):
         partial = opened.stats()
         assert 0 < partial.documents < n
         assert partial.documents % BATCH == 0  # whole batches or nothing
-        assert len(opened.vector_index) == partial.chunks
+        assert opened.index.live_rows == partial.chunks
 
     proc = run_ingest(corpus, kb)
     out, err = proc.communicate(timeout=600)
@@ -108,4 +108,4 @@ def test_sigkill_mid_ingest_then_resume(tmp_path):
         assert done.check() == []
         final = done.stats()
         assert final.documents == n and final.chunks == n
-        assert len(done.vector_index) == n
+        assert done.index.live_rows == n

@@ -2,6 +2,10 @@
 
 Runs on the fakes (hash embedder, capitalised-words extractor) against the
 session's real Neo4j server; the stopped-server test runs its own throwaway one.
+A Neo4j base is searched on the server (its vector and full-text indexes, its
+graph by Cypher): dense and graph hits equal the embedded ones exactly; BM25
+is Lucene's (k1 = 1.2 where kgqa's is 1.5), so lexical scores differ and only
+the order of close hits may.
 """
 
 from __future__ import annotations
@@ -88,6 +92,24 @@ def assert_same_hits(a, b):
             assert ha[3:] == hb[3:]  # entities and explaining paths
 
 
+def assert_close_hits(a, b):
+    """Lucene's BM25 in the mix (it also seeds PageRank in hybrid): the same hits, the
+    same first one, and each hit's cosine."""
+    assert len(a) == len(b)
+    for qa, qb in zip(a, b, strict=True):
+        assert {h[0] for h in qa} == {h[0] for h in qb} and qa[0][0] == qb[0][0]
+        found = {h[0]: h for h in qb}
+        for ha in qa:
+            assert ha[2]["vector"] == pytest.approx(found[ha[0]][2]["vector"], abs=1e-6)
+
+
+def assert_mode_hits(a, b, mode):
+    if mode in ("lexical", "hybrid"):
+        assert_close_hits(a, b)
+    else:
+        assert_same_hits(a, b)
+
+
 def content(kb):
     """Everything a store answers, minus write times and chunk keys."""
     s = kb.store
@@ -140,7 +162,29 @@ def test_ingest_reingest_update_delete_match_sqlite(pair, corpus):
 def test_search_matches_sqlite(pair, corpus, mode):
     for kb in pair:
         kb.ingest([corpus], options=QUIET)
-    assert_same_hits(hits(pair[0], mode), hits(pair[1], mode))
+    assert_mode_hits(hits(pair[0], mode), hits(pair[1], mode), mode)
+
+
+def test_a_neo4j_base_is_searched_on_the_server(pair, corpus, monkeypatch):
+    neo = pair[1]
+    neo.ingest([corpus], options=QUIET)
+    assert neo.index.parts == frozenset()  # no local vectors, BM25 or graph
+    assert not list((neo.path / "index").glob("vectors*"))
+    for whole in ("iter_vectors", "iter_mention_edges", "iter_relation_edges",
+                  "iter_chunk_texts", "iter_aliases", "iter_chunk_records"):  # fmt: skip
+        monkeypatch.setattr(Neo4jStore, whole, lambda *a, **k: pytest.fail("read the whole base"))
+    for mode in ("vector", "lexical", "graph", "hybrid"):
+        assert neo.search(QUESTIONS[0], mode=mode)
+    monkeypatch.undo()
+    with neo.store._session() as s:  # every chunk carries the base's search fields
+        missing = s.run(
+            "MATCH (c:Chunk {kb: $kb}) WHERE NOT $label IN labels(c) OR c.search_text IS NULL "
+            "OR c.embedding IS NULL RETURN count(c)",
+            kb=neo.store.namespace, label=neo.searcher().corpus.search.names.label,
+        ).single()[0]  # fmt: skip
+    assert missing == 0
+    neo.delete("office-porto.md")
+    assert all(h.chunk.doc_id != "office-porto.md" for h in neo.search("Porto office", top_k=10))
 
 
 def test_random_writes_and_deletes_answer_the_same(tmp_path, neo4j_settings):
@@ -203,7 +247,7 @@ def test_export_copies_an_embedded_base(tmp_path, corpus, neo4j_settings):
         assert stats(copy) == stats(lite)
         assert content(copy) == content(lite)
         for mode in ("graph", "hybrid"):
-            assert_same_hits(hits(lite, mode), hits(copy, mode))
+            assert_mode_hits(hits(lite, mode), hits(copy, mode), mode)
 
         lite.delete("office-porto.md")
         again = export_to_neo4j(lite.path, tmp_path / "copy", neo4j=neo4j_settings)

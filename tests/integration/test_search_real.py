@@ -74,7 +74,14 @@ def test_cli_search_json_explains_hits(demo_kb):
         assert isinstance(h["entities"], list)
         assert h["text"] and h["chunk_id"].startswith(h["doc_id"] + "#")
     assert any(h["paths"] for h in hits) and any(h["entities"] for h in hits)
-    assert any("Kestrel Station" in step for h in hits for p in h["paths"] for step in p)
+    assert any(
+        "Kestrel Station" in step.get("name", step.get("title", ""))
+        for h in hits
+        for p in h["paths"]
+        for step in p
+    )
+    steps = [set(step) for h in hits for p in h["paths"] for step in p]
+    assert all(s in ({"entity", "name"}, {"relation"}, {"chunk", "title"}) for s in steps)
 
 
 PASSAGES = [

@@ -308,6 +308,26 @@ def test_iter_methods_follow_write_order(store):
     assert store.check() == []
 
 
+def test_chunk_records_for_the_search_index(store):
+    store.write([ACME])
+    store.write([MARIA, ZETA])
+    store.delete_document("maria")
+    assert store.chunk_keys().tolist() == [1, 2, 4]
+    assert store.chunk_keys(2).tolist() == [1, 2]
+    assert store.count_chunks() == 3 and store.count_chunks(3) == 2
+    batches = list(store.iter_chunk_records(after=1, batch=1))
+    assert [[r.key for r in b] for b in batches] == [[2], [4]]
+    (r2,), (r4,) = batches
+    assert (r2.title, r2.text) == ("Acme", ACME.chunks[1].text)
+    np.testing.assert_array_equal(r2.vector, ACME.vectors[1])
+    assert r2.mentions == (("acme corp", "ACME Corp."), ("northwind", "Northwind"))
+    assert r2.relations == (("acme corp", "northwind"),)
+    assert r4.mentions == (("zeta labs", "Zeta Labs"), ("lisbon", "Lisbon"))
+    assert [r.key for b in store.iter_chunk_records() for r in b] == [1, 2, 4]
+    assert list(store.iter_chunk_records(after=4)) == []
+    assert store.entity_names(["lisbon", "nobody"]) == {"lisbon": "Lisbon"}
+
+
 # -- replace, delete, generation --------------------------------------------------------
 def test_rewrite_replaces_everything_the_document_had(store):
     store.write([ACME, ZETA])

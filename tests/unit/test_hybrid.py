@@ -1,4 +1,4 @@
-"""Hybrid retrieval on a tiny hand-made base: vectors, BM25 and graph built by hand."""
+"""Hybrid retrieval on a tiny hand-made base, indexed by the real search index."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from kg.resolve import normalize
-from retrieval.graph import EntityChunkGraph
-from retrieval.hybrid import HybridRetriever, RetrievalConfig, Signals
-from retrieval.lexical import BM25Index
-from retrieval.linking import EntityLinker
+from kgqa.types import MENTIONED_IN, MENTIONS, ChunkRecord, ChunkStep, EntityStep, RelationStep
+from retrieval.hybrid import HybridRetriever, RetrievalConfig, Signals, Sparse
+from retrieval.index_writer import rebuild_index
+from retrieval.search_index import IndexText, SearchIndex
 
 QUESTION = "Where did the designer of Kestrel Station study?"
 DIM = 6
+TEXT = IndexText(normalize=normalize, lexical_text=lambda title, text: text)
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -41,61 +42,72 @@ Q_VEC = unit(1.0)
 P1, P2 = 100, 101
 
 
-def make_retriever(base=BASE, config: RetrievalConfig | None = None) -> HybridRetriever:
-    keys = np.asarray([b[0] for b in base], dtype=np.int64)  # (C,)
-    vectors = np.stack([b[2] for b in base]) if base else np.zeros((0, DIM), np.float32)  # (C, DIM)
-    bm25 = BM25Index.build(keys.tolist(), [b[1] for b in base])
-    mentions = [(b[0], e) for b in base for e in b[4]]
-    graph = EntityChunkGraph.build(keys, mentions, [], about=[b[3] for b in base])
-    linker = EntityLinker.build(graph.entity_ids, {}, graph.entity_df, normalize)
-    return HybridRetriever(keys, vectors, bm25, graph, linker, config or RetrievalConfig())
+def make_index(tmp_path, base=BASE) -> SearchIndex:
+    records = [
+        ChunkRecord(key, about, text, vec, tuple((e, e) for e in mentions))
+        for key, text, vec, about, mentions in base
+    ]
+    rebuild_index(tmp_path / "index", records, generation=1, dim=DIM, text=TEXT)
+    index = SearchIndex.open(tmp_path / "index", TEXT)
+    assert index is not None
+    return index
+
+
+def retrieve(index, mode="hybrid", top_k=5, config=None):
+    return HybridRetriever(config).retrieve(index, QUESTION, Q_VEC, [], mode=mode, top_k=top_k)
 
 
 @pytest.fixture(scope="module")
-def retriever() -> HybridRetriever:
-    return make_retriever()
+def index(tmp_path_factory) -> SearchIndex:
+    return make_index(tmp_path_factory.mktemp("hybrid"))
 
 
-def test_the_hand_made_base_is_what_the_test_claims(retriever):
-    row2 = retriever.graph.chunk_row[P2]
-    assert float(retriever.vectors[row2] @ Q_VEC) == pytest.approx(0.0, abs=1e-6)
-    assert retriever.bm25.scores(QUESTION)[row2] == 0
-    assert [lnk.entity_id for lnk in retriever.linker.link(QUESTION)] == ["kestrel station"]
+def test_the_hand_made_base_is_what_the_test_claims(index):
+    (row2,) = index.rows_of(np.array([P2]))
+    assert float(index.vectors(np.array([row2]))[0] @ Q_VEC) == pytest.approx(0.0, abs=1e-6)
+    rows, _ = index.lexical(QUESTION)
+    assert row2 not in rows.tolist()
+    assert [lnk.entity_id for lnk in index.link(QUESTION, [])] == ["kestrel station"]
 
 
-def test_hybrid_finds_the_second_hop_that_vector_search_misses(retriever):
-    vector = [r.key for r in retriever.retrieve(QUESTION, Q_VEC, [], mode="vector", top_k=2)]
-    assert vector == [P1, 102]
-    assert P2 not in [r.key for r in retriever.retrieve(QUESTION, Q_VEC, [], mode="vector")[:3]]
-    hybrid = retriever.retrieve(QUESTION, Q_VEC, [], mode="hybrid", top_k=2)
+def test_hybrid_finds_the_second_hop_that_vector_search_misses(index):
+    assert [r.key for r in retrieve(index, "vector", top_k=2)] == [P1, 102]
+    assert P2 not in [r.key for r in retrieve(index, "vector")[:3]]
+    hybrid = retrieve(index, "hybrid", top_k=2)
     assert {r.key for r in hybrid} == {P1, P2}
     assert hybrid[0].score >= hybrid[1].score
 
 
-def test_the_pair_step_records_the_bridge_path(retriever):
-    hybrid = {r.key: r for r in retriever.retrieve(QUESTION, Q_VEC, [], mode="hybrid", top_k=5)}
-    second = hybrid[P2]
-    bridge = [p for p in second.paths if "mentions" in p]
-    assert bridge == [(f"chunk:{P1}", "mentions", "adaeze nwosu", "mentioned in", f"chunk:{P2}")]
+def test_the_pair_step_records_the_bridge_path(index):
+    hybrid = {r.key: r for r in retrieve(index, top_k=5)}
+    bridge = [p for p in hybrid[P2].paths if RelationStep(MENTIONS) in p]
+    assert bridge == [(
+        ChunkStep(P1, "", ""), RelationStep(MENTIONS),
+        EntityStep("adaeze nwosu", "adaeze nwosu"), RelationStep(MENTIONED_IN),
+        ChunkStep(P2, "", ""),
+    )]  # fmt: skip
     # the first passage is explained by the linked entity it mentions
-    assert ("kestrel station", "mentioned in", f"chunk:{P1}") in hybrid[P1].paths
+    first = (
+        EntityStep("kestrel station", "kestrel station"), RelationStep(MENTIONED_IN),
+        ChunkStep(P1, "", ""),
+    )  # fmt: skip
+    assert first in hybrid[P1].paths
     assert hybrid[P1].entities == ("kestrel station",)
 
 
-def test_without_the_pair_step_the_second_hop_is_not_bridged():
-    plain = make_retriever(config=RetrievalConfig(expand_from=0))
-    ranked = plain.retrieve(QUESTION, Q_VEC, [], mode="hybrid", top_k=5)
-    assert all("mentions" not in p for r in ranked for p in r.paths)
+def test_without_the_pair_step_the_second_hop_is_not_bridged(index):
+    ranked = retrieve(index, config=RetrievalConfig(expand_from=0))
+    assert all(RelationStep(MENTIONS) not in p for r in ranked for p in r.paths)
     # PageRank alone cannot reach P2: "about" is a seed of PageRank, not an edge
     assert P2 not in [r.key for r in ranked[:2]]
 
 
-def test_fuse_gives_hand_computed_rrf_values():
-    r = make_retriever(BASE[:4])
+def test_fuse_gives_hand_computed_rrf_values(index):
+    rows = index.rows_of(np.array([100, 101, 102, 103]))
     sig = Signals(
-        dense=np.asarray([0.9, 0.1, 0.5, -0.2], np.float32),  # ranks 0, 2, 1, 3 (all kept)
-        lexical=np.asarray([0.0, 2.0, 1.0, 0.0], np.float32),  # ranks 1, 2 (zeros dropped)
-        graph=np.asarray([0.3, 0.0, 0.0, 0.1], np.float32),  # ranks 0, 3
+        dense=Sparse(rows, [0.9, 0.1, 0.5, -0.2]),  # ranks 0, 2, 1, 3 (all kept)
+        lexical=Sparse(rows, [0.0, 2.0, 1.0, 0.0]),  # ranks 1, 2 (zeros dropped)
+        graph=Sparse(rows, [0.3, 0.0, 0.0, 0.1]),  # ranks 0, 3
     )
     k = 20.0
     expected = [
@@ -104,33 +116,32 @@ def test_fuse_gives_hand_computed_rrf_values():
         1 / (k + 2) + 1 / (k + 2),  # vector 2nd, lexical 2nd
         1 / (k + 4) + 1 / (k + 2),  # vector 4th, graph 2nd
     ]
-    np.testing.assert_allclose(r.fuse(sig), expected, rtol=1e-6)
-
-    weighted = make_retriever(
-        BASE[:4],
-        RetrievalConfig(rrf_k=10.0, weights={"vector": 2.0, "lexical": 0.5, "graph": 1.0}),
+    np.testing.assert_allclose(HybridRetriever().fuse(index, sig).get(rows), expected, rtol=1e-6)
+    weighted = HybridRetriever(
+        RetrievalConfig(rrf_k=10.0, weights={"vector": 2.0, "lexical": 0.5, "graph": 1.0})
     )
     np.testing.assert_allclose(
-        weighted.fuse(sig),
+        weighted.fuse(index, sig).get(rows),
         [2 / 11 + 1 / 11, 2 / 13 + 0.5 / 11, 2 / 12 + 0.5 / 12, 2 / 14 + 1 / 12],
         rtol=1e-6,
     )
     sig.lexical = sig.graph = None  # signals a mode did not compute are skipped
     np.testing.assert_allclose(
-        r.fuse(sig), [1 / (k + 1), 1 / (k + 3), 1 / (k + 2), 1 / (k + 4)], rtol=1e-6
+        HybridRetriever().fuse(index, sig).get(rows),
+        [1 / (k + 1), 1 / (k + 3), 1 / (k + 2), 1 / (k + 4)],
+        rtol=1e-6,
     )
 
 
-def test_rrf_fusion_mode_also_bridges():
-    rrf = make_retriever(config=RetrievalConfig(fusion="rrf"))
-    ranked = rrf.retrieve(QUESTION, Q_VEC, [], mode="hybrid", top_k=2)
+def test_rrf_fusion_mode_also_bridges(index):
+    ranked = retrieve(index, top_k=2, config=RetrievalConfig(fusion="rrf"))
     assert {r.key for r in ranked} == {P1, P2}
 
 
-def test_retrieve_on_an_empty_base_returns_nothing():
-    empty = make_retriever([])
+def test_retrieve_on_an_empty_base_returns_nothing(tmp_path):
+    empty = make_index(tmp_path, [])
     for mode in ("vector", "lexical", "graph", "hybrid"):
-        assert empty.retrieve(QUESTION, Q_VEC, [], mode=mode, top_k=5) == []
+        assert retrieve(empty, mode) == []
 
 
 @pytest.mark.parametrize(
@@ -142,30 +153,14 @@ def test_retrieve_on_an_empty_base_returns_nothing():
         ("hybrid", {"vector", "lexical", "graph"}),
     ],
 )
-def test_each_ranked_chunk_carries_the_scores_of_its_mode(retriever, mode, keys):
-    ranked = retriever.retrieve(QUESTION, Q_VEC, [], mode=mode, top_k=5)
+def test_each_ranked_chunk_carries_the_scores_of_its_mode(index, mode, keys):
+    ranked = retrieve(index, mode)
     assert 1 <= len(ranked) <= 5 and len({r.key for r in ranked}) == len(ranked)
     if mode in ("lexical", "graph"):  # chunks without any evidence are not hits
         assert all(r.scores[mode] > 0 for r in ranked)
     assert all(set(r.scores) == keys for r in ranked)
-    row = retriever.graph.chunk_row
+    vectors = {b[0]: b[2] for b in BASE}
     for r in ranked:  # the per-signal scores are the raw signal values of that chunk
-        assert r.scores["vector"] == pytest.approx(float(retriever.vectors[row[r.key]] @ Q_VEC))
+        assert r.scores["vector"] == pytest.approx(float(vectors[r.key] @ Q_VEC))
     scores = [r.score for r in ranked]
     assert scores == sorted(scores, reverse=True)
-
-
-def test_unknown_mode_is_a_value_error(retriever):
-    with pytest.raises(ValueError, match="'fuzzy'"):
-        retriever.retrieve(QUESTION, Q_VEC, [], mode="fuzzy")
-
-
-def test_mismatched_chunk_orders_raise():
-    good = make_retriever()
-    keys = good.keys
-    shuffled_bm25 = BM25Index.build(keys[::-1].tolist(), [b[1] for b in BASE][::-1])
-    with pytest.raises(ValueError, match="same chunks"):
-        HybridRetriever(keys, good.vectors, shuffled_bm25, good.graph, good.linker, good.config)
-    other_graph = EntityChunkGraph.build(keys[:-1], [], [])
-    with pytest.raises(ValueError, match="same chunks"):
-        HybridRetriever(keys, good.vectors, good.bm25, other_graph, good.linker, good.config)

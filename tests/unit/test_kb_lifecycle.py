@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from kgqa.errors import ModelMismatchError, NotFoundError, StoreError
@@ -46,7 +47,7 @@ def test_ingest_persists_documents_graph_and_vectors(fake_kb, corpus):
     assert stats.chunks == 3
     assert stats.entities >= 6
     assert stats.relations > 0 and stats.mentions >= stats.entities
-    assert len(kb.vector_index) == stats.chunks
+    assert kb.index.live_rows == stats.chunks
     maria = kb.entity("Maria Okafor")
     assert maria.mention_count == 2
     assert {m.doc_id for m in kb.mentions(maria.id)} == {"acme.md", "maria.txt"}
@@ -78,9 +79,10 @@ def test_changed_document_replaces_its_data(fake_kb, corpus):
     assert fake_kb.entity("Oslo").mention_count == 1
     new_keys = {c.key for c in fake_kb.chunks(range(1, 100)) if c.chunk.doc_id == "zeta.md"}
     assert new_keys and not new_keys & old_keys
-    _scores, ids = fake_kb.vector_index.search(HashEmbedder(64).embed(["Zeta Labs Oslo"]), k=10)
-    assert not set(ids[0].tolist()) & old_keys
-    assert len(fake_kb.vector_index) == fake_kb.stats().chunks
+    rows, _ = fake_kb.index.dense_top(HashEmbedder(64).embed(["Zeta Labs Oslo"])[0], k=10)
+    found = set(fake_kb.index.keys_of(rows).tolist())
+    assert found and not found & old_keys
+    assert fake_kb.index.live_rows == fake_kb.stats().chunks
     assert "moved to Oslo" in fake_kb.document("zeta.md").text
 
 
@@ -95,7 +97,7 @@ def test_delete_removes_what_only_it_supported(fake_kb, corpus):
     assert maria.mention_count == 1
     assert all(r.doc_id != "acme.md" for n in fake_kb.neighbours(maria.id) for r in n.relations)
     assert fake_kb.stats().documents == 2
-    assert len(fake_kb.vector_index) == fake_kb.stats().chunks
+    assert fake_kb.index.live_rows == fake_kb.stats().chunks
     assert fake_kb.check() == []
     with pytest.raises(NotFoundError, match=r"acme\.md"):
         fake_kb.delete("acme.md")
@@ -171,25 +173,36 @@ def test_open_without_create_needs_a_base(tmp_path):
         KnowledgeBase.open(tmp_path / "nowhere", create=False)
 
 
-def test_stale_or_missing_derived_indexes_are_rebuilt(fake_kb, corpus):
+def test_a_missing_damaged_or_foreign_search_index_is_rebuilt(fake_kb, corpus):
     fake_kb.ingest([corpus], options=QUIET)
-    (fake_kb.path / "vectors.faiss").unlink()
-    (fake_kb.path / "graph.pickle").write_bytes(b"garbage")
+    expected = [h.chunk.id for h in fake_kb.search("Who founded Acme Robotics?")]
+    index_dir = fake_kb.path / "index"
+    (index_dir / "manifest.json").write_text("garbage")
     kb = reopen(fake_kb)
-    assert len(kb.vector_index) == 3
-    assert kb.graph.number_of_nodes() > 3
-    # A stamp from an older generation is not trusted either.
-    (kb.path / "vectors.json").write_text(json.dumps({"generation": 0, "count": 3}))
+    assert [h.chunk.id for h in kb.search("Who founded Acme Robotics?")] == expected
+    for path in index_dir.glob("vectors.*.bin"):  # a data file gone
+        path.unlink()
     kb2 = reopen(kb)
-    assert len(kb2.vector_index) == 3
-    kb2.close()
+    assert [h.chunk.id for h in kb2.search("Who founded Acme Robotics?")] == expected
+    kb2.store.set_meta("index_source", "another-store")  # an index of another store
+    kb3 = reopen(kb2)
+    assert kb3.index.source == "another-store" and kb3.check() == []
+    kb3.close()
+
+
+def test_no_file_of_the_old_derived_formats_is_written(fake_kb, corpus):
+    fake_kb.ingest([corpus], options=QUIET)
+    names = {p.name for p in fake_kb.path.iterdir()}
+    assert names == {"manifest.json", "kgqa.sqlite", "kgqa.sqlite-wal", "kgqa.sqlite-shm", "index"}
 
 
 def test_graph_links_chunks_and_entities(fake_kb, corpus):
     fake_kb.ingest([corpus], options=QUIET)
-    g = fake_kb.graph
-    maria = ("e", "maria okafor")
-    chunk_nodes = [n for n in g.neighbors(maria) if n[0] == "c"]
-    assert len(chunk_nodes) == 2
-    assert g.has_edge(maria, ("e", "acme robotics"))
-    assert "co_occurs" in g[maria][("e", "acme robotics")]["labels"]
+    index = fake_kb.index
+    maria = index.entity_index("maria okafor")
+    acme = index.entity_index("acme robotics")
+    assert maria >= 0 and acme >= 0
+    _, rows = index.graph.chunks_of(np.array([maria]))
+    assert len(rows) == 2
+    _, related, _ = index.graph.related(np.array([maria]))
+    assert acme in related.tolist()

@@ -5,39 +5,48 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kgqa.types import RETRIEVAL_MODES as MODES
 from kgqa.types import Document
 from pipelines.ingest import IngestOptions
-from retrieval.hybrid import MODES, RetrievalConfig
-from tests.unit.test_hybrid import Q_VEC, make_retriever, unit
+from retrieval.hybrid import HybridRetriever, RetrievalConfig
+from tests.unit.test_hybrid import Q_VEC, make_index, unit
 
 FAR = unit(0, -1.0)  # cosine <= 0 with every chunk of the hand-made base
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_no_word_no_entity_no_close_chunk_means_no_hit(mode: str) -> None:
-    r = make_retriever()
-    assert r.retrieve("???", FAR, [], mode=mode) == []
-    assert r.retrieve("zorblax quintessimal flurbo", FAR, ["Zorblax"], mode=mode) == []
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    return make_index(tmp_path_factory.mktemp("floor"))
+
+
+def retrieve(index, question, vec, surfaces, mode, config=None):
+    return HybridRetriever(config).retrieve(index, question, vec, surfaces, mode=mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_one_shared_word_is_evidence(mode: str) -> None:
-    hits = make_retriever().retrieve("Who sells gauges?", FAR, [], mode=mode)
+def test_no_word_no_entity_no_close_chunk_means_no_hit(index, mode: str) -> None:
+    assert retrieve(index, "???", FAR, [], mode) == []
+    assert retrieve(index, "zorblax quintessimal flurbo", FAR, ["Zorblax"], mode) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_shared_word_is_evidence(index, mode: str) -> None:
+    hits = retrieve(index, "Who sells gauges?", FAR, [], mode)
     assert hits or mode == "graph"  # the walk starts from entities and close chunks only
     if mode in ("lexical", "hybrid"):
         assert hits[0].key == 104
 
 
 @pytest.mark.parametrize("mode", ["vector", "hybrid"])
-def test_a_close_chunk_is_evidence_without_any_shared_word(mode: str) -> None:
-    hits = make_retriever().retrieve("???", Q_VEC, [], mode=mode)
+def test_a_close_chunk_is_evidence_without_any_shared_word(index, mode: str) -> None:
+    hits = retrieve(index, "???", Q_VEC, [], mode)
     assert hits and hits[0].key == 100  # cosine 0.8
-    strict = make_retriever(config=RetrievalConfig(min_dense=0.9))
-    assert strict.retrieve("???", Q_VEC, [], mode=mode) == []
+    strict = RetrievalConfig(min_dense=0.9)
+    assert retrieve(index, "???", Q_VEC, [], mode, strict) == []
 
 
-def test_a_linked_entity_is_evidence() -> None:
-    hits = make_retriever().retrieve("Kestrel Station", FAR, ["Kestrel Station"], mode="graph")
+def test_a_linked_entity_is_evidence(index) -> None:
+    hits = retrieve(index, "Kestrel Station", FAR, ["Kestrel Station"], "graph")
     assert hits and hits[0].key == 100
 
 
