@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
+    from pipelines.conversation import Conversation
     from pipelines.qa import QAConfig
     from pipelines.question_shape import QuestionShape
     from retrieval.vector_index import FaissIndex
@@ -330,6 +331,28 @@ class KnowledgeBase:
             stream_to=stream_to,
             on_step=on_step,
         )
+
+    def conversation(self) -> Conversation:
+        """A new conversation on this base: ``conv.ask(text) -> Answer``, ``conv.reset()``.
+
+        Each question is answered by :meth:`ask` (``conv.ask`` takes the same
+        options) after a follow-up ("Which university did she attend?") is
+        rewritten into a self-contained question from the turns before it, with
+        the graph's names and labels; ``answer.understood_as`` says how it was
+        understood, ``conv.history`` holds the turns. Without a language
+        pipeline (an extractor that lends none) questions are answered as asked.
+        See ``pipelines/conversation.py``.
+        """
+        from pipelines.conversation import Conversation, FollowUpResolver
+
+        if not isinstance(self.extractor, ParsesText):
+            return Conversation(self.ask)
+        from pipelines.search import known_name
+
+        extractor = self.extractor
+        resolver = FollowUpResolver(extractor.load, is_name=lambda text: known_name(self)(text),
+                                    entity_label=self.entity_label)
+        return Conversation(self.ask, resolver.rewrite)
 
     def question_shape(self, question: str) -> QuestionShape:
         """The shape of ``question``: bridge, comparison, yes/no or single, and its bridge.
