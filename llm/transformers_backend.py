@@ -123,7 +123,9 @@ class TransformersGenerator:
             dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
             model = model.to("cuda", dtype=dtype)
         elif precision == "int8":
-            model = _quantize_int8(model)
+            from llm.int8 import load_or_quantize
+
+            model = load_or_quantize(model, model_dir, INT8_SKIP, _quantize_int8)
         self._tokenizer, self._model = tok, model
 
     def _resolve_dir(self) -> Path:
