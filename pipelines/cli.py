@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines import cli_llm, cli_neo4j, cli_ui
+from pipelines import cli_chat, cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"(repeatable): {', '.join(sorted(ABLATIONS))}",
     )
     cli_llm.add_parsers(sub)
+    cli_chat.add_parsers(sub)
     cli_neo4j.add_parsers(sub)
     cli_ui.add_parsers(sub)
     return parser
@@ -337,6 +338,7 @@ COMMANDS = {
     "documents": cmd_documents,
 }
 COMMANDS.update(cli_llm.COMMANDS)
+COMMANDS.update(cli_chat.COMMANDS)
 COMMANDS.update(cli_neo4j.COMMANDS)
 COMMANDS.update(cli_ui.COMMANDS)
 

@@ -554,17 +554,23 @@ class Conversation:
             return Rewrite(question)
         return self.rewrite(question, self.history)
 
-    def ask(self, question: str, **options: Any) -> Answer:
+    def ask(self, question: str, *, on_rewrite: Callable[[Rewrite], object] | None = None,
+            **options: Any) -> Answer:
         """Answer ``question`` as a follow-up of the turns so far; record the turn.
 
-        ``options`` go to ``answer`` (``stream_to``, ``on_step``, ``mode``,
-        ``top_k``, ``config``, ``generator``). The returned answer's
-        ``question`` is ``question`` as asked and ``understood_as`` the
-        rewritten question ("" when it was not rewritten). Raises what
-        ``answer`` raises; a failed question is not recorded.
+        ``on_rewrite`` receives the rewrite before the answer is sought (only
+        when the question was rewritten), so a terminal or a page can show it
+        while the answer streams; ``options`` go to ``answer`` (``stream_to``,
+        ``on_step``, ``mode``, ``top_k``, ``config``, ``generator``). The
+        returned answer's ``question`` is ``question`` as asked and
+        ``understood_as`` the rewritten question ("" when it was not
+        rewritten). Raises what ``answer`` raises; a failed question is not
+        recorded.
         """
         with self._lock:
             rw = self.understand(question)
+            if rw.changed and on_rewrite is not None:
+                on_rewrite(rw)
             ans = self.answer(rw.question, **options)
             ans = replace(ans, question=question,
                           understood_as=rw.question if rw.changed else "")
