@@ -222,9 +222,11 @@ class FollowUpResolver:
         out: list[Referent] = []
         ans = turn.answer
         asked = turn.asked
-        if not ans.abstained and ans.text.strip():
-            out += self._answer_referents(ans.text.strip().rstrip("."), asked)
-        for step in reversed(ans.steps[:-1]):
+        text = ans.text.strip().rstrip(".")
+        if not ans.abstained and text and text.lower() not in ("yes", "no"):
+            out += self._answer_referents(text, asked)
+        bridges = ans.steps[:-1] if ans.shape == "bridge" else ()  # not a comparison's values
+        for step in reversed(bridges):
             if step.abstained or not step.answer.strip():
                 continue
             head = step.replaces.split()[1] if len(step.replaces.split()) > 1 else ""
@@ -250,6 +252,9 @@ class FollowUpResolver:
         if kind is None or (kind == "organisation" and label in ("GPE", "LOC")):
             kind = self._name_kind(text, label)
         nouns = _wh_nouns(asked) + tuple(w.lower() for w in text.split())
+        if len(text.split()) > 8:  # a sentence, not a name: only the names in it
+            return [Referent(p.text, p.kind, p.nouns, "answer")
+                    for p in self._question_referents(self.parse(text))]
         if text.split()[-1].islower() and not text.lower().startswith("the "):
             text = "the " + text  # "Edinburgh office" -> "the Edinburgh office"
         main = Referent(text, kind, nouns, "answer")

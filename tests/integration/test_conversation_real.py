@@ -193,3 +193,18 @@ def test_kgqa_chat_from_a_pipe_prints_each_answer_and_how_it_was_understood(demo
         assert len(rows) == 3 and rows[2]["understood_as"] == ""
     finally:
         server.shutdown()
+
+
+def test_yes_no_and_comparison_values_are_not_referents(resolver):
+    from kgqa.types import Step
+
+    yes = turn("Is the Rainmark Gauge older than the Driftline Buoy?", "yes")
+    assert resolver.rewrite("When did it go on sale?", [yes]).question == (
+        "When did the Rainmark Gauge go on sale?")
+    q = "Which team has more people, the Firmware team or the Platform team?"
+    compared = Turn(q, Answer(question=q, text="Platform team", shape="comparison", steps=(
+        Step("How many people work in the Firmware team?", "12", replaces="the Firmware team"),
+        Step("How many people work in the Platform team?", "30", replaces="the Platform team"),
+        Step(q, "Platform team"))))
+    rw = resolver.rewrite("Who leads that team?", [compared])
+    assert rw.question == "Who leads the Platform team?"
