@@ -159,6 +159,7 @@ def run_ui(kb: Path, cache: Path | None) -> dict[str, object]:
                 done = time.perf_counter()
                 times.append(round((done - t) if n == 1 else (done - asked), 1))
             result["answers"] = [x.strip() for x in page.locator("h4").all_inner_texts()]
+            result["timings_shown"] = page.get_by_text(" · total ").all_inner_texts()
             browser.close()
     finally:
         stop.set()

@@ -332,6 +332,36 @@ class KnowledgeBase:
             on_step=on_step,
         )
 
+    def warm_up(self, on_stage: Callable[[str], object] | None = None) -> None:
+        """Load the models now, so that the first question does not wait for them.
+
+        The embedder, the search indexes and the entity linker, the question
+        parser and the answer model, then one short answer (one token), which
+        also prepares the generator's first-call state and its cached prompt
+        prefix. ``on_stage`` receives what is being loaded, in words. A base
+        with no passages loads nothing (there is nothing to search).
+        """
+        from pipelines.qa import QAConfig
+
+        def stage(text: str) -> None:
+            if on_stage is not None:
+                on_stage(text)
+
+        if self.stats().chunks == 0:
+            return
+        stage("loading the search models")
+        self.search("warm up", top_k=1)
+        if isinstance(self.extractor, ParsesText):
+            stage("loading the question parser")
+            self.question_shape("Who designed it?")
+        stage("loading the answer model")
+        load = getattr(self.generator, "load", None)
+        if callable(load):
+            load()
+        stage("preparing the answer model")
+        self.ask("Who is this about?", config=QAConfig(
+            max_new_tokens=1, second_look=False, hops=False, compare=False))
+
     def conversation(self) -> Conversation:
         """A new conversation on this base: ``conv.ask(text) -> Answer``, ``conv.reset()``.
 

@@ -2,8 +2,9 @@
 
 ``kgqa ui`` starts the server through ``ui/serve.py``, which calls
 :func:`warm` before Streamlit serves a page: a background thread opens the
-base and loads the embedder, the search indexes, spaCy and the answer model,
-so the first question typed does not pay for them (or pays only what is left).
+base and loads the embedder, the search indexes, spaCy and the answer model
+(``KnowledgeBase.warm_up``), so the first question typed does not pay for them
+(or pays only what is left).
 The page (``ui/app.py``) gets the same :class:`Warmup` from :func:`warm`
 (one per base directory and process, shared by every browser session) and
 shows its :attr:`~Warmup.stage` until it is ready::
@@ -84,19 +85,10 @@ class Warmup:
                       file=sys.stderr, flush=True)
 
     def _load(self, kb: KnowledgeBase) -> None:
-        from kg.extract import ParsesText
+        def stage(text: str) -> None:
+            self.stage = text
 
-        if kb.stats().chunks == 0:
-            return  # nothing to search yet: the models load with the first ingest or question
-        self.stage = "loading the search models"
-        kb.search("warm up", top_k=1)  # embedder, vector and lexical indexes, graph, linker
-        if isinstance(kb.extractor, ParsesText):
-            self.stage = "loading the question parser"
-            kb.question_shape("Who designed it?")
-        self.stage = "loading the answer model"
-        load = getattr(kb.generator, "load", None)
-        if callable(load):
-            load()
+        kb.warm_up(on_stage=stage)
 
     @property
     def running(self) -> bool:
