@@ -355,7 +355,11 @@ class Answer:
     ``steps`` is the chain of a multi-hop answer, one :class:`Step` per hop in
     the order they were answered, the last one giving ``text``; it is empty for
     a question answered in one step. ``shape`` is what question analysis found
-    (``bridge``, ``comparison``, ``yes_no``, ``single``).
+    (``bridge``, ``comparison``, ``yes_no``, ``single``). ``understood_as`` is
+    the self-contained question a follow-up of a conversation was rewritten
+    into and answered as ("Which university did Adaeze Nwosu attend?" for
+    "Which university did she attend?"); it is empty when the question was
+    answered as asked.
     """
 
     question: str
@@ -366,3 +370,4 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     steps: tuple[Step, ...] = ()
     shape: str = "single"
+    understood_as: str = ""

@@ -455,9 +455,19 @@ def _content_tokens(text: str) -> set[str]:
     return {t for t in _tokens(text) if t not in _STOP}
 
 
+_DIGIT_WORDS = dict(enumerate([
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty"]))
+#: "4" <-> "four": a number is found written either way (0 to 20).
+_SAME_NUMBER = {**{str(n): w for n, w in _DIGIT_WORDS.items()},
+                **{w: str(n) for n, w in _DIGIT_WORDS.items()}}
+
+
 def _found(word: str, have: set[str]) -> bool:
-    """The word itself, or one of 4+ letters that it starts or that starts it ("nobel(s)")."""
-    if word in have:
+    """The word itself, a small number written the other way ("4", "four"), or one of
+    4+ letters that it starts or that starts it ("nobel(s)")."""
+    if word in have or _SAME_NUMBER.get(word, "") in have:
         return True
     return len(word) >= 4 and any(
         len(h) >= 4 and (h.startswith(word) or word.startswith(h)) for h in have

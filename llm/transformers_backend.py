@@ -11,6 +11,9 @@ file to fp32 when it loads it, which takes about two minutes on two cores
 also saves the converted model as a plain Transformers directory under
 ``<cache>/converted/`` and later loads read that in a few seconds.
 
+On the CPU it uses as many threads as other processes leave cores free
+(:func:`cpu_threads`; ``$KGQA_THREADS`` or ``threads=`` sets it).
+
 Device ``auto``: CUDA in bf16 when a GPU is present, else the CPU. On the CPU
 ``precision="auto"`` picks dynamic int8 (per-channel ``qint8`` Linear layers,
 fp32 activations, the MLP down-projections kept in fp32; see ``INT8_SKIP``):
@@ -86,8 +89,8 @@ class TransformersGenerator:
                 t0 = time.perf_counter()
                 self._load()
                 self.load_seconds = time.perf_counter() - t0
-                log.info("loaded %s on %s/%s in %.1fs", self.name, self.device,
-                         self.precision, self.load_seconds)
+                log.info("loaded %s on %s/%s in %.1fs (%s threads)", self.name, self.device,
+                         self.precision, self.load_seconds, _threads())
         return self
 
     def _load(self) -> None:
@@ -108,9 +111,8 @@ class TransformersGenerator:
             raise ConfigError("int8 is the CPU path; on CUDA use bf16, fp16 or fp32")
         self.precision = precision
         if self.device == "cpu":
-            # all cores by default; $KGQA_THREADS caps it on a machine shared with other jobs
-            n = self.threads or int(os.environ.get("KGQA_THREADS") or 0) or len(
-                os.sched_getaffinity(0))
+            # $KGQA_THREADS, else the cores other processes leave free (see cpu_threads)
+            n = self.threads or int(os.environ.get("KGQA_THREADS") or 0) or cpu_threads()
             torch.set_num_threads(max(1, n))
 
         model_dir = self._resolve_dir()
@@ -123,7 +125,9 @@ class TransformersGenerator:
             dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
             model = model.to("cuda", dtype=dtype)
         elif precision == "int8":
-            model = _quantize_int8(model)
+            from llm.int8 import load_or_quantize
+
+            model = load_or_quantize(model, model_dir, INT8_SKIP, _quantize_int8)
         self._tokenizer, self._model = tok, model
 
     def _resolve_dir(self) -> Path:
@@ -323,6 +327,31 @@ def prompt_parts(tokenizer: Any, messages: Messages) -> tuple[str, str | None]:
         return prompt, None
     prefix = str(tokenizer.apply_chat_template(msgs[:1], tokenize=False))
     return prompt, prefix if prompt.startswith(prefix) else None
+
+
+def _threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def cpu_threads() -> int:
+    """Threads for generation on the CPU: the cores that other processes leave free.
+
+    All the process's cores on an idle machine, fewer as other work keeps them
+    busy (the 1-minute load average, this process counted as one), at least one.
+    Each generated token runs hundreds of parallel sections, each waiting for
+    its slowest thread, so a thread whose core is taken by another process
+    stalls them all: on 2 cores with a load average of 5-6, one thread answered
+    a demo question in 1.6-3.6 s where two took 3.2-22.7 s (and 2.2 s of CPU
+    where two took up to 22 s).
+    """
+    cores = len(os.sched_getaffinity(0))
+    try:
+        busy = os.getloadavg()[0] - 1.0
+    except OSError:  # no load average on this platform
+        return cores
+    return max(1, min(cores, round(cores - busy)))
 
 
 class _StopOnText:

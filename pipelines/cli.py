@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pipelines import cli_args, cli_finetune, cli_llm, cli_neo4j, cli_ui
+from pipelines import cli_args, cli_chat, cli_finetune, cli_llm, cli_neo4j, cli_ui
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 MODES = ("vector", "lexical", "graph", "hybrid")  # kgqa.types.RETRIEVAL_MODES, kept import-free
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"(repeatable): {', '.join(sorted(ABLATIONS))}",
     )
     cli_llm.add_parsers(sub)
+    cli_chat.add_parsers(sub)
     cli_neo4j.add_parsers(sub)
     cli_ui.add_parsers(sub)
     cli_finetune.add_parsers(sub)
@@ -403,6 +404,7 @@ COMMANDS = {
     "documents": cmd_documents,
 }
 COMMANDS.update(cli_llm.COMMANDS)
+COMMANDS.update(cli_chat.COMMANDS)
 COMMANDS.update(cli_neo4j.COMMANDS)
 COMMANDS.update(cli_ui.COMMANDS)
 COMMANDS.update(cli_finetune.COMMANDS)

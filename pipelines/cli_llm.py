@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pipelines import cli_args
 
 if TYPE_CHECKING:
-    from kgqa.types import Citation, Step
+    from kgqa.types import Answer, Citation, Step
     from llm.generator import Generator
     from llm.server import LLMServer
 
@@ -51,6 +51,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``ask`` and ``serve-llm`` subcommands to the ``kgqa`` parser."""
     p = sub.add_parser("ask", help="answer a question from a knowledge base, with citations")
     p.add_argument("question", type=cli_args.text, help="the question, in quotes")
+    answer_args(p)
+
+    p = sub.add_parser("serve-llm", help="serve a model behind an OpenAI-compatible API")
+    _model_args(p)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default loopback only)"
+    )
+    p.add_argument(
+        "--port", type=cli_args.port_or_0, default=8000, help="port (default 8000; 0: any free)"
+    )
+
+
+def answer_args(p: argparse.ArgumentParser) -> None:
+    """The options of the answering commands (``ask``, ``chat``): base, model, retrieval, output."""
     p.add_argument(
         "--kb",
         default=os.environ.get("KGQA_KB", "kgqa-kb"),
@@ -83,15 +97,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--no-stream", action="store_true", help="do not stream tokens")
 
-    p = sub.add_parser("serve-llm", help="serve a model behind an OpenAI-compatible API")
-    _model_args(p)
-    p.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default loopback only)"
-    )
-    p.add_argument(
-        "--port", type=cli_args.port_or_0, default=8000, help="port (default 8000; 0: any free)"
-    )
-
 
 def _generator(args: argparse.Namespace) -> Generator:
     from llm.generator import open_generator
@@ -110,7 +115,6 @@ def _generator(args: argparse.Namespace) -> Generator:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from kgqa.errors import ConfigError
-    from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
     from pipelines.kb import KnowledgeBase
     from pipelines.qa import answer_as_dict
 
@@ -141,9 +145,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer_as_dict(ans), indent=2, ensure_ascii=False))
         return EXIT_OK
-    if stream:
+    print_answer(ans, "".join(streamed) if stream else None)
+    return EXIT_OK
+
+
+def print_answer(ans: Answer, streamed: str | None = None) -> None:
+    """An answer as ``kgqa ask`` prints it: the text, the citations, the chain of hops.
+
+    ``streamed`` is the reply already written to the terminal token by token
+    (``None`` when nothing was streamed): only what differs from it is added.
+    """
+    from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
+
+    if streamed is not None:
         print()
-        raw = "".join(streamed)
+        raw = streamed
         if ans.abstained and not is_refusal(parse_citations(raw)[0]):
             print(f"{ABSTAIN_TEXT} (the reply above is not supported by the passages)")
         elif ans.abstained:
@@ -162,7 +178,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"  {n}. {step.question} → {step.answer}")
             for c in step.citations[:1]:
                 print(f"     {_citation_line(c)}")
-    return EXIT_OK
 
 
 def _citation_line(c: Citation) -> str:

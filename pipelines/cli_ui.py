@@ -2,10 +2,12 @@
 
     kgqa ui --kb DIR [--port 8501] [--host 127.0.0.1] [--no-browser]
 
-It runs ``python -m streamlit run <installed ui/app.py> -- --kb DIR`` on
-127.0.0.1 (another address only when asked with ``--host``), waits until the
-server answers, and opens the page in a browser when there is a display
-(unless ``--no-browser``). Ctrl-C stops the server. Streamlit is imported by
+It runs ``python -m ui.serve <installed ui/app.py> -- --kb DIR`` (Streamlit's
+``run``, after starting to load the base's models in the background, see
+``ui/warm.py``) on 127.0.0.1 (another address only when asked with
+``--host``), waits until the server answers, and opens the page in a browser
+when there is a display (unless ``--no-browser``). The server's terminal says
+when the models are ready. Ctrl-C stops the server. Streamlit is imported by
 the child process only, so ``kgqa --help`` stays instant.
 """
 
@@ -59,8 +61,9 @@ def app_path() -> Path:
 
 
 def streamlit_command(app: Path, kb: str, host: str, port: int) -> list[str]:
+    """``streamlit run APP ...`` through ``ui.serve``, which starts loading the models first."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, "-m", "ui.serve", str(app),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true",

@@ -55,6 +55,7 @@ from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
 if TYPE_CHECKING:
     from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
+    from pipelines.conversation import Conversation
     from pipelines.qa import QAConfig
     from pipelines.question_shape import QuestionShape
     from retrieval.hybrid import Corpus
@@ -343,6 +344,58 @@ class KnowledgeBase:
             stream_to=stream_to,
             on_step=on_step,
         )
+
+    def warm_up(self, on_stage: Callable[[str], object] | None = None) -> None:
+        """Load the models now, so that the first question does not wait for them.
+
+        The embedder, the search indexes and the entity linker, the question
+        parser and the answer model, then one short answer (one token), which
+        also prepares the generator's first-call state and its cached prompt
+        prefix. ``on_stage`` receives what is being loaded, in words. A base
+        with no passages loads nothing (there is nothing to search).
+        """
+        from pipelines.qa import QAConfig
+
+        def stage(text: str) -> None:
+            if on_stage is not None:
+                on_stage(text)
+
+        if self.stats().chunks == 0:
+            return
+        stage("loading the search models")
+        self.search("warm up", top_k=1)
+        if isinstance(self.extractor, ParsesText):
+            stage("loading the question parser")
+            self.question_shape("Who designed it?")
+        stage("loading the answer model")
+        load = getattr(self.generator, "load", None)
+        if callable(load):
+            load()
+        stage("preparing the answer model")
+        self.ask("Who is this about?", config=QAConfig(
+            max_new_tokens=1, second_look=False, hops=False, compare=False))
+
+    def conversation(self) -> Conversation:
+        """A new conversation on this base: ``conv.ask(text) -> Answer``, ``conv.reset()``.
+
+        Each question is answered by :meth:`ask` (``conv.ask`` takes the same
+        options) after a follow-up ("Which university did she attend?") is
+        rewritten into a self-contained question from the turns before it, with
+        the graph's names and labels; ``answer.understood_as`` says how it was
+        understood, ``conv.history`` holds the turns. Without a language
+        pipeline (an extractor that lends none) questions are answered as asked.
+        See ``pipelines/conversation.py``.
+        """
+        from pipelines.conversation import Conversation, FollowUpResolver
+
+        if not isinstance(self.extractor, ParsesText):
+            return Conversation(self.ask)
+        from pipelines.search import known_name
+
+        extractor = self.extractor
+        resolver = FollowUpResolver(extractor.load, is_name=lambda text: known_name(self)(text),
+                                    entity_label=self.entity_label)
+        return Conversation(self.ask, resolver.rewrite)
 
     def question_shape(self, question: str) -> QuestionShape:
         """The shape of ``question``: bridge, comparison, yes/no or single, and its bridge.

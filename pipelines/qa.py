@@ -393,6 +393,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
     """A JSON-ready view of an answer (what ``kgqa ask --json`` prints)."""
     return {
         "question": ans.question,
+        "understood_as": ans.understood_as,
         "answer": ans.text,
         "abstained": ans.abstained,
         "shape": ans.shape,

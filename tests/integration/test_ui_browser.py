@@ -2,8 +2,9 @@
 
 Chromium is Debian's package (``make browser-deps`` installs it; Playwright
 never downloads a browser here), driven through Playwright's Python API. The
-models are the real ones: one question, answered by the default generator.
-The screenshot is saved in the test's tmp_path and in ``test-output/``.
+models are the real ones: a conversation of two turns (a question, then a
+follow-up that says "she"), answered by the default generator. The
+screenshot is saved in the test's tmp_path and in ``test-output/``.
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from tests.conftest import DEMO_CORPUS, ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-# KGQA_BROWSER_KB / KGQA_BROWSER_QUESTION point the test at another base (e.g. one
-# built from ../shared/data/hotpotqa) and question.
-QUESTION = os.environ.get("KGQA_BROWSER_QUESTION", "Who designed the Kestrel Station?")
+# KGQA_BROWSER_KB / KGQA_BROWSER_QUESTION / _FOLLOW_UP / _UNDERSTOOD point the test at
+# another base (e.g. one built from ../shared/data/hotpotqa) and conversation.
+QUESTION = os.environ.get("KGQA_BROWSER_QUESTION", "Who designed the original Kestrel Station?")
+FOLLOW_UP = os.environ.get("KGQA_BROWSER_FOLLOW_UP", "Which university did she attend?")
+UNDERSTOOD = os.environ.get("KGQA_BROWSER_UNDERSTOOD",
+                            "Understood as: Which university did Adaeze Nwosu attend?")
 ANSWER_TIMEOUT_MS = 420_000  # the first answer loads three models on a small CPU
 
 
@@ -88,11 +92,12 @@ def server(demo_base, tmp_path):
     log.close()
 
 
-def test_ask_a_demo_question_in_chromium(server, tmp_path):
+def test_a_two_turn_conversation_in_chromium(server, tmp_path):
+    """A question, then a follow-up that names no one: both answered, the second as understood."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    shot = tmp_path / "ui-ask.png"
+    shot = tmp_path / "ui-conversation.png"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
@@ -104,16 +109,28 @@ def test_ask_a_demo_question_in_chromium(server, tmp_path):
             box.wait_for(timeout=120_000)
             box.fill(QUESTION)
             page.get_by_role("button", name="Ask", exact=True).click()
-            page.get_by_text(f"Q: {QUESTION}").wait_for(timeout=ANSWER_TIMEOUT_MS)
-            answer = page.locator("h4").first
-            assert answer.inner_text().strip(), "the answer is empty"
+            answers = page.locator("h4")
+            finished = "document.body.innerText.split(' · total ').length > {}"  # timings shown
+            page.wait_for_function(finished.format(1), timeout=ANSWER_TIMEOUT_MS)
+            page.get_by_role("button", name="New conversation").wait_for(timeout=60_000)
+            assert answers.first.inner_text().strip(), "the answer is empty"
             card = page.get_by_text(re.compile(r"^\[\d+\] ")).first  # a citation card
             card.wait_for(timeout=10_000)
-            assert page.get_by_text("Evidence", exact=True).is_visible()
+            assert page.get_by_text("Evidence", exact=True).first.is_visible()
             mark = page.locator(".kgqa-passage mark").first
             assert mark.is_visible() and mark.inner_text().strip(), "no cited span marked"
             assert page.get_by_text("Whole document").first.is_visible()
             assert page.get_by_text("retrieval ", exact=False).last.is_visible()
+
+            box.fill(FOLLOW_UP)
+            page.get_by_role("button", name="Ask", exact=True).click()
+            page.get_by_text(UNDERSTOOD).wait_for(timeout=ANSWER_TIMEOUT_MS)
+            page.wait_for_function(finished.format(2), timeout=ANSWER_TIMEOUT_MS)
+            page.get_by_role("button", name="New conversation").wait_for(timeout=60_000)
+            assert answers.nth(1).inner_text().strip(), "the follow-up's answer is empty"
+            assert page.get_by_text(QUESTION, exact=True).first.is_visible()  # still on the page
+            assert page.get_by_text(FOLLOW_UP, exact=True).first.is_visible()
+            assert page.get_by_text("Models ready", exact=False).is_visible()
             assert not page.get_by_text("Traceback").count()
             page.screenshot(path=str(shot), full_page=True)
         except Exception:
@@ -123,5 +140,5 @@ def test_ask_a_demo_question_in_chromium(server, tmp_path):
             browser.close()
     out = ROOT / "test-output"
     out.mkdir(exist_ok=True)
-    shutil.copy(shot, out / "ui-ask.png")
+    shutil.copy(shot, out / "ui-conversation.png")
     assert shot.stat().st_size > 10_000

@@ -24,8 +24,8 @@ def test_the_streamlit_command_runs_the_installed_app_on_the_base(tmp_path):
     app = app_path()
     assert app == ROOT / "ui" / "app.py" and app.is_file()
     cmd = streamlit_command(app, str(tmp_path), "127.0.0.1", 8600)
-    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(app)]
-    flags = dict(zip(cmd[5:-3:2], cmd[6:-3:2], strict=True))
+    assert cmd[:4] == [sys.executable, "-m", "ui.serve", str(app)]  # streamlit run, warmed up
+    flags = dict(zip(cmd[4:-3:2], cmd[5:-3:2], strict=True))
     assert flags["--server.address"] == "127.0.0.1"
     assert flags["--server.port"] == "8600"
     assert flags["--server.headless"] == "true"
