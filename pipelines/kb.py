@@ -390,10 +390,9 @@ class KnowledgeBase:
 
         if not isinstance(self.extractor, ParsesText):
             return Conversation(self.ask)
-        from pipelines.search import known_name
-
         extractor = self.extractor
-        resolver = FollowUpResolver(extractor.load, is_name=lambda text: known_name(self)(text),
+        resolver = FollowUpResolver(extractor.load,
+                                    is_name=lambda text: self.searcher().corpus.is_name(text),
                                     entity_label=self.entity_label)
         return Conversation(self.ask, resolver.rewrite)
 

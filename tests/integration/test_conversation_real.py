@@ -20,7 +20,6 @@ from kgqa.types import Answer
 from pipelines.conversation import FollowUpResolver, Turn
 from pipelines.ingest import IngestOptions
 from pipelines.kb import KnowledgeBase
-from pipelines.search import known_name
 from tests.conftest import DEMO_CORPUS, ROOT
 from tests.fakes_llm import ScriptedGenerator
 
@@ -43,7 +42,7 @@ def kb(demo_path):
 
 @pytest.fixture(scope="module")
 def resolver(kb):
-    return FollowUpResolver(kb.extractor.load, is_name=known_name(kb),
+    return FollowUpResolver(kb.extractor.load, is_name=kb.searcher().corpus.is_name,
                             entity_label=kb.entity_label)
 
 
