@@ -354,7 +354,8 @@ class KnowledgeBase:
         prefix. ``on_stage`` receives what is being loaded, in words. A base
         with no passages loads nothing (there is nothing to search).
         """
-        from pipelines.qa import QAConfig
+        from llm.grounding import build_messages
+        from pipelines.qa import QAConfig, generate
 
         def stage(text: str) -> None:
             if on_stage is not None:
@@ -372,8 +373,10 @@ class KnowledgeBase:
         if callable(load):
             load()
         stage("preparing the answer model")
-        self.ask("Who is this about?", config=QAConfig(
-            max_new_tokens=1, second_look=False, hops=False, compare=False))
+        # The prompt of every answer, passages aside: asked directly, since a
+        # question with no relevant passage never reaches the generator.
+        cfg = QAConfig(max_new_tokens=1)
+        generate(self.generator, build_messages("Who is this about?", [], cfg.prompt), cfg)
 
     def conversation(self) -> Conversation:
         """A new conversation on this base: ``conv.ask(text) -> Answer``, ``conv.reset()``.
