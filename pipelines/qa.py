@@ -81,7 +81,7 @@ class QAConfig:
     # An answer whose evidence sentence restates less than this share of the
     # question's words (llm.grounding.alignment) gets the second look too, and the
     # better-aligned of the two answers is kept. 0 turns this off.
-    min_alignment: float = 0.5
+    min_alignment: float = 0.3
 
 
 def answer(
