@@ -38,18 +38,27 @@ def search_process(kb) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def kill_while_writing(kb, delay: float) -> bool:
-    """Start the index write, SIGKILL it ``delay`` s after its first file; True if killed."""
+def kill_while_writing(kb, files: int) -> bool:
+    """Start the index write, SIGKILL it once it has written ``files`` new files; True if
+    killed (the moment follows the write's progress, not the clock, so a faster or a
+    busier machine kills at the same stage)."""
     index = kb / "index"
-    before = {p.name: p.stat().st_mtime_ns for p in index.iterdir()} if index.exists() else {}
+
+    def listing() -> dict[str, int]:
+        try:
+            return {p.name: p.stat().st_mtime_ns for p in index.iterdir()} if index.exists() else {}
+        except FileNotFoundError:  # a file replaced while listed
+            return listing()
+
+    before = listing()
     proc = search_process(kb)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
-        now = {p.name: p.stat().st_mtime_ns for p in index.iterdir()} if index.exists() else {}
-        if set(now) - set(before) - {"lock"}:  # a new file: the write has begun
-            time.sleep(delay)
+        now = listing()
+        written = {n for n, t in now.items() if before.get(n) != t} - {"lock"}
+        if len(written) >= files:
             break
-        time.sleep(0.005)
+        time.sleep(0.002)
     if proc.poll() is not None:
         assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
         return False
@@ -89,14 +98,14 @@ def test_sigkill_during_the_index_write_leaves_a_base_that_opens(tmp_path):
             assert got == answers(kb, qs)
 
     killed = 0
-    for delay in (0.0, 0.5, 1.5):  # the first build, killed ever later
+    for files in (1, 3, 6):  # the first build, killed ever later
         shutil.rmtree(kb_dir / "index", ignore_errors=True)
-        killed += kill_while_writing(kb_dir, delay)
+        killed += kill_while_writing(kb_dir, files)
         check_against_a_rebuild()
-    for i, delay in enumerate((0.0, 0.1)):  # an update (more documents, a deletion), killed
+    for i, files in enumerate((1, 2)):  # an update (more documents, a deletion), killed
         with KnowledgeBase.open(kb_dir, create=False) as kb:
             kb.store.write(batches[-2 + i])
             kb.store.delete_document(batches[i][0].document.id)
-        killed += kill_while_writing(kb_dir, delay)
+        killed += kill_while_writing(kb_dir, files)
         check_against_a_rebuild()
     assert killed >= 3  # most kills landed while the index was being written
