@@ -18,6 +18,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pipelines import cli_args, cli_chat, cli_finetune, cli_llm, cli_neo4j, cli_ui
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("entities", help="list or search entities")
     _kb_arg(p)
     p.add_argument("--search", metavar="TEXT", help="substring of a name or alias")
-    p.add_argument("--limit", type=cli_args.at_least_1, default=30)
+    p.add_argument("--limit", type=cli_args.at_least_1, default=30,
+                   help="list at most N entities, most mentioned first (default 30)")
     p.add_argument("--neighbours", action="store_true", help="also list each one's neighbours")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -115,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="retrieve the passages that answer a question")
     p.add_argument("question", type=cli_args.text)
     _kb_arg(p)
-    p.add_argument("--mode", default="hybrid", choices=MODES)
-    p.add_argument("--top-k", type=cli_args.at_least_1, default=5)
+    p.add_argument("--mode", default="hybrid", choices=MODES,
+                   help="retrieval mode (default hybrid)")
+    p.add_argument("--top-k", type=cli_args.at_least_1, default=5, help="hits to show (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("eval", help="measure retrieval on a corpus + questions (JSONL)")
@@ -143,8 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also generate answers: em, f1 (SQuAD), rouge_l, bleu, answered, cites_gold "
         "and answer_s_p50 per mode",
     )
-    p.add_argument("--model", metavar="PATH", help="generator for --answer (default model)")
-    p.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server for --answer")
+    p.add_argument("--model", metavar="PATH", type=cli_args.model_path,
+                   help="generator for --answer (default model)")
+    p.add_argument("--llm-url", metavar="URL", type=cli_args.http_url,
+                   help="an OpenAI-compatible server for --answer")
     p.add_argument(
         "--without",
         metavar="STEP",
@@ -169,8 +174,15 @@ def _open(args: argparse.Namespace, create: bool = False, **kw: Any) -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from kgqa.errors import IngestError
     from pipelines.ingest import IngestOptions
 
+    if not any(Path(p).expanduser().exists() for p in args.paths):
+        # Nothing to read: say so before a base is created or opened.
+        if len(args.paths) == 1:
+            raise IngestError(args.paths[0], "no such file or folder")
+        raise IngestError(", ".join(args.paths[:5]) + ("..." if len(args.paths) > 5 else ""),
+                          f"none of the {len(args.paths)} paths exists")
     with _open(args, create=True, embedder=args.embedder, extractor=args.extractor) as kb:
         progress = False if args.no_progress else None
         report = kb.ingest(
@@ -289,6 +301,9 @@ def cmd_entities(args: argparse.Namespace) -> int:
         for n in neighbours.get(e.id, []):
             labels = ", ".join(sorted({r.label for r in n.relations}))
             print(f"    -> {n.entity.name}  ({labels})")
+    if len(ents) == args.limit:
+        print(f"(the first {args.limit}, most mentioned first; --limit N lists more)",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -419,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not sys.stderr.isatty():  # model loading bars only on a terminal, as kgqa's own
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from kgqa.errors import KgqaError
     from pipelines.terminal import guarded_output
 

@@ -84,3 +84,31 @@ def embedder_spec(spec: str) -> str:
         if dim and (not dim.isdigit() or int(dim) < 8):
             raise argparse.ArgumentTypeError(f"use hash or hash:DIM with DIM >= 8, got {spec!r}")
     return spec
+
+
+def model_path(value: str) -> str:
+    """An argparse type: a model given as a path must exist (a directory or a file)."""
+    from pathlib import Path
+
+    if not Path(value).expanduser().exists():
+        raise argparse.ArgumentTypeError(
+            f"{value}: no such directory or file (give a Transformers model directory "
+            "or a .gguf file)"
+        )
+    return value
+
+
+def http_url(value: str) -> str:
+    """An argparse type: an ``http://`` or ``https://`` address with a host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{value!r}: not a URL ({e})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: not a server address; give one such as http://127.0.0.1:8000/v1"
+        )
+    return value

@@ -30,6 +30,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         metavar="PATH",
+        type=cli_args.model_path,
         help="a Transformers model directory or a .gguf file "
         "(default: $KGQA_MODEL, else Qwen2.5-Coder-0.5B-Instruct from its packages)",
     )
@@ -74,6 +75,7 @@ def answer_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm-url",
         metavar="URL",
+        type=cli_args.http_url,
         default=os.environ.get("KGQA_LLM_URL"),
         help="an OpenAI-compatible server instead of a model in this process "
         "(default: $KGQA_LLM_URL)",
@@ -153,11 +155,12 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
     """An answer as ``kgqa ask`` prints it: the text, the citations, the chain of hops.
 
     ``streamed`` is the reply already written to the terminal token by token
-    (``None`` when nothing was streamed): only what differs from it is added.
+    (``None`` or empty when nothing was streamed, as for a question answered
+    without the model): only what differs from it is added.
     """
     from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
 
-    if streamed is not None:
+    if streamed:
         print()
         raw = streamed
         if ans.abstained and not is_refusal(parse_citations(raw)[0]):

@@ -47,6 +47,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--model",
         metavar="PATH",
+        type=cli_args.model_path,
         help="answer with this Transformers directory or .gguf file, e.g. the model "
         "directory kgqa finetune writes (default: $KGQA_MODEL, else the default model)",
     )
@@ -81,6 +82,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
     if importlib.util.find_spec("streamlit") is None:
         raise ConfigError("the web UI needs streamlit: pip install 'streamlit>=1.40'")
+    from kgqa.errors import StoreError
+
+    if not (Path(args.kb).expanduser() / "manifest.json").is_file():
+        raise StoreError(f"{args.kb}: no knowledge base here (no manifest.json); "
+                         f"build one first: kgqa ingest FILES --kb {args.kb}")
     app = app_path()
     kb = str(Path(args.kb).expanduser().resolve())
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host

@@ -118,12 +118,15 @@ class Rewrite:
     """A follow-up as understood: the self-contained question and what was replaced.
 
     ``replaced`` holds ``(words of the follow-up, what they stand for)`` pairs;
-    ``kind`` is ``none`` when the question was left as it is.
+    ``kind`` is ``none`` when the question was left as it is. ``unresolved``
+    holds the personal pronouns ("she", "his") that stand for no one: nobody
+    named before them in the question or earlier in the conversation.
     """
 
     question: str
     kind: RewriteKind = "none"
     replaced: tuple[tuple[str, str], ...] = ()
+    unresolved: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -189,8 +192,10 @@ class FollowUpResolver:
     # -- the rewrite ---------------------------------------------------------------
     def rewrite(self, question: str, history: Sequence[Turn]) -> Rewrite:
         """``question`` as a self-contained question, given the earlier ``history``."""
-        if not history or not question.strip():
+        if not question.strip():
             return Rewrite(question)
+        if not history:
+            return Rewrite(question, unresolved=self._unresolved(self.parse(question), []))
         turns = list(history)[-self.lookback:][::-1]  # newest first
         ellipsis = self._ellipsis(question, turns[0])
         if ellipsis is not None:
@@ -199,7 +204,7 @@ class FollowUpResolver:
         referents = [r for turn in turns for r in self.referents(turn)]
         edits = self._pronouns(doc, referents) + self._definites(doc, referents)
         if not edits:
-            return Rewrite(question)
+            return Rewrite(question, unresolved=self._unresolved(doc, referents))
         edits.sort()
         text = doc.text
         out, at, replaced = [], 0, []
@@ -323,6 +328,21 @@ class FollowUpResolver:
             new = _possessive(ref.text) if possessive else ref.text
             edits.append((tok.idx, tok.idx + len(tok.text), new, "pronoun"))
         return edits
+
+    def _unresolved(self, doc: Doc, referents: list[Referent]) -> tuple[str, ...]:
+        """The personal pronouns of ``doc`` that nothing before them can stand for.
+
+        Only "he/she/him/her/his/hers": "it" and "they" are often impersonal
+        ("How far is it from Porto to Braga?").
+        """
+        out = []
+        for tok in doc:
+            kinds = PRONOUNS.get(tok.lower_)
+            if kinds != ("person",) or tok.tag_ not in ("PRP", "PRP$"):
+                continue
+            if not _has_antecedent(doc, tok, kinds, self) and _pick(referents, kinds) is None:
+                out.append(tok.text)
+        return tuple(out)
 
     def _definites(self, doc: Doc, referents: list[Referent]) -> list[tuple[int, int, str, str]]:
         edits = []
@@ -569,11 +589,17 @@ class Conversation:
         ``on_step``, ``mode``, ``top_k``, ``config``, ``generator``). The
         returned answer's ``question`` is ``question`` as asked and
         ``understood_as`` the rewritten question ("" when it was not
-        rewritten). Raises what ``answer`` raises; a failed question is not
-        recorded.
+        rewritten). A question whose "she" or "his" stands for no one (nobody
+        named before it, here or earlier) is not answered: the answer abstains
+        and asks for the name, and the turn is not recorded. Raises what
+        ``answer`` raises; a failed question is not recorded.
         """
         with self._lock:
             rw = self.understand(question)
+            if rw.unresolved and not rw.changed:  # "she" with no one to stand for
+                return Answer(question=question, abstained=True, text=(
+                    f'Who is "{rw.unresolved[0]}"? No one named earlier in this conversation; '
+                    "ask again with the name."))
             if rw.changed and on_rewrite is not None:
                 on_rewrite(rw)
             ans = self.answer(rw.question, **options)

@@ -117,7 +117,8 @@ class KnowledgeBase:
         manifest = read_manifest(path) if path.exists() else None
         if manifest is None:
             if not create:
-                raise StoreError(f"{path}: no knowledge base here (no manifest.json)")
+                raise StoreError(f"{path}: no knowledge base here (no manifest.json); "
+                                 f"build one with: kgqa ingest FILES --kb {path}")
             if path.exists() and any(path.iterdir()):
                 raise StoreError(
                     f"{path}: directory is not empty and holds no knowledge base; "

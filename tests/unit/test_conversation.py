@@ -92,6 +92,18 @@ def test_options_reach_the_answer_and_a_failed_question_is_not_recorded(kb):
     assert len(conv.history) == 1
 
 
+def test_a_pronoun_that_stands_for_no_one_is_asked_about_not_answered(kb):
+    def unresolved_she(question: str, history: Sequence[Turn]) -> Rewrite:
+        return Rewrite(question, unresolved=("she",) if "she" in question else ())
+
+    conv = Conversation(kb.ask, unresolved_she)
+    calls = len(kb.generator.calls)
+    ans = conv.ask("Which university did she attend?")
+    assert ans.abstained and 'Who is "she"?' in ans.text and ans.citations == ()
+    assert len(kb.generator.calls) == calls and conv.history == ()  # not answered, not kept
+    assert conv.ask("Who designed the Kestrel Station?").text == "Adaeze Nwosu"
+
+
 def test_history_keeps_the_last_turns_only():
     conv = Conversation(lambda q, **kw: Answer(question=q, text=q.upper()), max_turns=3)
     for n in range(5):
