@@ -326,10 +326,12 @@ def answer_fits_question(answer: str, question: str) -> bool:
     True
     >>> answer_fits_question("New South Wales", "What was the population of the city?")
     False
+    >>> answer_fits_question("Driftline Buoy", "And the Driftline Buoy?")  # no choice in it
+    False
     """
     want = _content_tokens(answer)
     q_words = set(_tokens(question))
-    if want and want <= q_words and not _CHOICE.search(question):
+    if want and want <= q_words and not _CHOICE.search(_LEADING_CONJUNCTION.sub("", question)):
         return False
     if normalize_answer(answer) in ("yes", "no"):
         return is_yes_no_question(question)
@@ -339,6 +341,7 @@ def answer_fits_question(answer: str, question: str) -> bool:
     return not (_ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer))
 
 
+_LEADING_CONJUNCTION = re.compile(r"^\W*(?:and|or|but|so)\b", re.I)
 _CHOICE = re.compile(r"\b(?:or|and|between|both|same|than|versus|vs)\b", re.I)
 _ASKS_WHEN = re.compile(r"^\s*when\b|\b(?:what|which|in\s+what|in\s+which)\s+(?:year|decade|"
                         r"century|date|month)\b")

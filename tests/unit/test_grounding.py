@@ -247,6 +247,9 @@ def test_shortened_answer_is_what_gets_cited():
         ("Yes", "Steve Johnson coaches at a university with a campus in which city?", False),
         ("no", "Is Nantong in Jiangsu?", True),
         ("no", "Armando Iannucci has an OBE. Does Puneet Sira also have one?", True),
+        ("Driftline Buoy", "And the Driftline Buoy?", False),  # a leading "and" is no choice
+        ("Driftline Buoy", "And which came first, the Driftline Buoy or the Kestrel Station?",
+         True),
     ],
 )
 def test_answers_that_cannot_answer_the_question_are_caught(answer, question, fits):
