@@ -8,9 +8,10 @@ and "LUMEN LABS", or "Dr. Marguerite Okonkwo" and "Marguerite  Okonkwo".
 
 * a lone first or last name to the one full PERSON name of the document that
   starts or ends with it ("Okafor" -> "maria okafor"), whether spaCy called the
-  lone name a PERSON or (mistaking a surname for a company) an ORG -- an ORG
-  only when no other name of the document holds that word ("Ford" beside
-  "Henry Ford" and "Ford Motor" stays apart); with two Okafors it stays "okafor";
+  lone name a PERSON or (mistaking a surname for a company or a nationality) an
+  ORG or a NORP -- those only when no other name of the document holds that
+  word ("Ford" beside "Henry Ford" and "Ford Motor" stays apart); with two
+  Okafors it stays "okafor";
 * an all-caps acronym to its definition "Full Name (ACR)" in the text, else to
   the one multi-word entity of the document whose initials spell it
   ("ESA" -> "european space agency"); ambiguous or none -> its own entity.
@@ -325,7 +326,7 @@ def _resolve_ids(doc: Document, raws: list[_Raw], names: NameIndex | None) -> li
             if len(candidates) == 1 and (
                 r.label == "PERSON"
                 or r.key in people
-                or (r.label == "ORG" and r.key not in other_words)
+                or (r.label in ("ORG", "NORP") and r.key not in other_words)
             ):
                 target = next(iter(candidates))
             elif (

@@ -402,6 +402,11 @@ def _records(
 TITLE_LABEL = "TITLE"
 
 
+def _name_like(title: str) -> bool:
+    """A digit, or a letter that is not lower case (upper case, or a caseless script)."""
+    return any(ch.isdigit() or (ch.isalpha() and not ch.islower()) for ch in title)
+
+
 def title_mentions(
     doc: Document, chunks: Sequence[Chunk], found: Sequence[Mention]
 ) -> tuple[Mention, ...]:
@@ -412,9 +417,13 @@ def title_mentions(
     passage that mentions an entity to the passage about it. The mention has an
     empty span at the chunk start (the title is not part of the text), label
     ``TITLE``, and is skipped where the chunk already mentions that entity.
+    A title that is no name (all in lower case: "notes", "readme", from a
+    file name; caseless scripts such as Chinese count as names) links
+    nothing, so the many ``notes.md`` of a base are not tied together through
+    one entity "notes".
     """
     key = normalize(doc.title)
-    if not key or len(key) > MAX_ENTITY_ID_CHARS:
+    if not key or len(key) > MAX_ENTITY_ID_CHARS or not _name_like(doc.title):
         return ()
     already = {m.chunk_id for m in found if m.entity_id == key}
     return tuple(

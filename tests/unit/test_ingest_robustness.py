@@ -160,3 +160,19 @@ def test_huge_files_are_refused_unread(
     (tmp_path / "big.txt").write_text("word " * 400)
     report = faulty_kb.ingest([tmp_path / "big.txt"], options=QUIET)
     assert "file too large" in report.problems[0].reason and report.documents_added == 0
+
+
+def test_a_title_that_is_no_name_ties_no_documents_together() -> None:
+    from kgqa.types import Chunk, Document
+    from pipelines.ingest import TITLE_LABEL, title_mentions
+
+    def titled(title: str) -> tuple[str, ...]:
+        doc = Document(id=f"{title}.md", title=title, text="Some text.")
+        return tuple(m.entity_id for m in title_mentions(
+            doc, [Chunk(f"{title}#0", doc.id, 0, "Some text.", 0, 10)], []))
+
+    assert titled("notes") == () and titled("readme") == ()  # file names, not names
+    assert titled("Kestrel Station") == ("kestrel station",)
+    assert titled("深海声学实验室") != ()  # a caseless script is a name
+    assert titled("2021 report") == ("2021 report",)
+    assert TITLE_LABEL == "TITLE"

@@ -395,6 +395,15 @@ def test_a_surname_mislabelled_org_joins_its_person() -> None:
     assert ids(res) == ["marguerite okonkwo", "lumen labs", "marguerite okonkwo"]
 
 
+def test_a_surname_mislabelled_norp_joins_its_person_and_a_nationality_stays() -> None:
+    text = "Adaeze Nwosu studied in Lagos. Nwosu met Nigerian engineers there."
+    res = resolve_document(
+        *make("d", text, [("Adaeze Nwosu", "PERSON"), ("Lagos", "GPE"), ("Nwosu", "NORP"),
+                          ("Nigerian", "NORP")])
+    )
+    assert ids(res) == ["adaeze nwosu", "lagos", "adaeze nwosu", "nigerian"]
+
+
 def test_a_company_named_after_its_founder_stays_apart() -> None:
     text = "Henry Ford built a plant. Ford Motor grew, and Ford hired workers."
     res = resolve_document(
