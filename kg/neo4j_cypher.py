@@ -20,9 +20,21 @@ SCHEMA = (
     "CALL db.awaitIndexes(300)",
 )
 
-DROP_BATCH = {
-    label: f"MATCH (n:{label} {{kb: $kb}}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*)"
-    for label in ("Chunk", "Document", "Entity", "KgqaMeta")  # fixed labels, not user text
+# Dropping a namespace: relationships first, then nodes, each in server-side batches
+# (auto-commit ``CALL { ... } IN TRANSACTIONS``), so no transaction holds a hub entity
+# with all its relationships (one of 5,000 nodes at once exceeded the server's
+# transaction memory on a 100,000-chunk base). Every relationship starts at a node
+# of the namespace, so deleting outgoing ones deletes each exactly once.
+DROP_LABELS = ("Chunk", "Document", "Entity", "KgqaMeta")  # fixed labels, not user text
+DROP_RELATIONSHIPS = {
+    label: f"MATCH (:{label} {{kb: $kb}})-[r]->() "
+    "CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS"
+    for label in DROP_LABELS
+}
+DROP_NODES = {
+    label: f"MATCH (n:{label} {{kb: $kb}}) "
+    "CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+    for label in DROP_LABELS
 }
 
 # -- meta ----------------------------------------------------------------------

@@ -175,9 +175,10 @@ class Neo4jStore:
     def drop(self) -> None:
         """Delete every node of this namespace (the whole knowledge base), in batches."""
         with self._errors("dropping the namespace"), self._session() as s:
-            for label in ("Chunk", "Document", "Entity", "KgqaMeta"):
-                while s.run(q.DROP_BATCH[label], kb=self.namespace).single(strict=True)[0]:
-                    pass
+            for label in q.DROP_LABELS:
+                s.run(q.DROP_RELATIONSHIPS[label], kb=self.namespace).consume()
+            for label in q.DROP_LABELS:
+                s.run(q.DROP_NODES[label], kb=self.namespace).consume()
 
     def _where(self) -> str:
         return f"{self.uri} (database {self.database!r}, namespace {self.namespace!r})"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from kgqa.types import Answer, Stats
+from llm.grounding import ABSTAIN_TEXT
 from ui import components as ui
 
 if TYPE_CHECKING:
@@ -182,8 +183,10 @@ def show_turn(kb: KnowledgeBase, entry: Entry, latest: bool) -> None:
     with st.chat_message("assistant"):
         if ans.understood_as:
             st.caption(f"Understood as: {ui.md_escape(ans.understood_as)}")
-        if ans.abstained:
+        if ans.abstained and ans.text == ABSTAIN_TEXT:
             st.warning(f"{ui.md_escape(ans.text)} No retrieved passage supports an answer.")
+        elif ans.abstained:  # a question not put to the documents ('Who is "she"?')
+            st.warning(ui.md_escape(ans.text))
         else:
             st.markdown("#### " + ui.md_escape(ans.text))
         st.caption(ui.timings_line(ans, entry.first_piece_s, entry.waited_s))

@@ -401,3 +401,25 @@ def test_records_with_unmentioned_relation_ends_are_refused(neo4j_settings):
     finally:
         store.drop()
         store.close()
+
+
+def test_drop_removes_every_node_and_relationship_of_its_namespace_only(neo4j_settings):
+    def counts(store: Neo4jStore) -> tuple[int, int]:
+        with store._session(write=False) as s:
+            nodes = s.run("MATCH (n {kb: $kb}) RETURN count(n)", kb=store.namespace).single()
+            rels = s.run("MATCH (n {kb: $kb})-[r]-() RETURN count(r)", kb=store.namespace).single()
+        return int(nodes[0]), int(rels[0])  # type: ignore[index]
+
+    gone = Neo4jStore.from_settings(neo4j_settings, f"drop-{uuid.uuid4().hex[:8]}").open()
+    kept = Neo4jStore.from_settings(neo4j_settings, f"keep-{uuid.uuid4().hex[:8]}").open()
+    try:
+        for store in (gone, kept):
+            store.write([ACME, MARIA, ZETA])
+        assert all(n > 0 for n in counts(gone))
+        gone.drop()
+        assert counts(gone) == (0, 0)
+        assert all(n > 0 for n in counts(kept)) and kept.check() == []
+    finally:
+        kept.drop()
+        gone.close()
+        kept.close()
