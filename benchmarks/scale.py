@@ -220,15 +220,17 @@ def main() -> None:
         result["add_1000_s"] = add_1000(args, work / "kb", create=False)
         result["add_1000_empty_s"] = add_1000(args, work / "empty", create=True)
     finally:
-        if args.graph_store == "neo4j" and not args.keep:
-            for kb in (work / "kb", work / "empty"):
-                if (kb / "manifest.json").exists():
-                    with open_kb(kb, args, create=False) as k:
-                        k.store.drop()
-        if server is not None:
-            server.stop()
-        if not args.keep and not args.workdir:
-            shutil.rmtree(work, ignore_errors=True)
+        try:
+            if args.graph_store == "neo4j" and not args.keep:
+                for kb in (work / "kb", work / "empty"):
+                    if (kb / "manifest.json").exists():
+                        with open_kb(kb, args, create=False) as k:
+                            k.store.drop()
+        finally:  # the server stops even when a drop fails
+            if server is not None:
+                server.stop()
+            if not args.keep and not args.workdir:
+                shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
                           for k, v in result.items()}))  # fmt: skip
