@@ -107,6 +107,8 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
     'person'
     >>> expected_type("How many employees does Stratwell have?")
     'number'
+    >>> expected_type("What is the state where Pocahontas Mounds is located?")
+    'place'
     """
     q = question.strip()
     low = q.lower()
@@ -118,6 +120,10 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
     for i, w in enumerate(words):
         if w not in ("which", "what", "whose"):
             continue
+        if words[i + 1 : i + 3] in (["is", "the"], ["was", "the"]):  # "What is the state where"
+            kind = noun_type(words[i + 3]) if len(words) > i + 3 else "any"
+            if kind != "any":
+                return kind
         for noun in words[i + 1 : i + 4]:
             kind = noun_type(noun)
             if kind != "any":

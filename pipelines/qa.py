@@ -296,17 +296,33 @@ class _Reader:
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
 
 
-_CITY_QUESTION = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:city|town|village)\b", re.I)
+_CITY_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:city|town|village)\b", re.I)
+_REGION_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:state|country|nation|province|"
+    r"region|county)\b", re.I)
 
 
 def _trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
-    """ "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town."""
+    """A place answer cut to the part the question asks for.
+
+    "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town;
+    "Hinds County, Mississippi" -> "Mississippi" when it asks which state,
+    country or province (the larger place comes last in such a name).
+    """
     if ans.abstained or expects != "place" or "," not in ans.text:
         return ans
-    if not _CITY_QUESTION.search(question):
+    parts = [p.strip() for p in ans.text.split(",") if p.strip()]
+    if not parts:
         return ans
-    head = ans.text.split(",")[0].strip()
-    return replace(ans, text=head) if head else ans
+    if _CITY_QUESTION.search(question):
+        return replace(ans, text=parts[0])
+    if _REGION_QUESTION.search(question):
+        if re.search(r"\bcounty\b", question, re.I):  # "Hinds County, Mississippi" stays a county
+            county = [p for p in parts if re.search(r"\bcounty\b", p, re.I)]
+            return replace(ans, text=county[0]) if county else ans
+        return replace(ans, text=parts[-1])
+    return ans
 
 
 def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,

@@ -97,7 +97,10 @@ def test_expected_answer_types(nlp):
               "Which university did Lena Brook attend?": "university",
               "Who designed the Moth Glider?": "person",
               "When did the Moth Glider fly?": "date",
-              "How many staff does Quillon Systems have?": "number"}
+              "How many staff does Quillon Systems have?": "number",
+              # how a bridge's hop is asked: "the state where ..." -> "What is the state where ...?"
+              "What is the state where the Moth Glider was built?": "place",
+              "What was the company that built the Moth Glider?": "organisation"}
     for question, kind in expect.items():
         assert analyse(nlp, question).expects == kind, question
 

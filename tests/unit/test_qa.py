@@ -154,6 +154,17 @@ def test_a_which_city_answer_drops_the_country(kb):
     assert ask(kb, "In which city was Acme Robotics founded?", gen).text == "Lisbon"
 
 
+def test_a_which_country_answer_keeps_the_larger_place(kb):
+    doc = ACME_DOC.replace("in Lisbon", "in Lisbon, Portugal")
+    kb.ingest([Document("acme.md", "Acme", doc)], options=IngestOptions(progress=False))
+    for q in ("In which country was Acme Robotics founded?",
+              "What is the country where Acme Robotics was founded?"):
+        assert ask(kb, q, ScriptedGenerator("Lisbon, Portugal")).text == "Portugal", q
+    # a question that asks for neither keeps the whole name
+    assert ask(kb, "Where was Acme Robotics founded?",
+               ScriptedGenerator("Lisbon, Portugal")).text == "Lisbon, Portugal"
+
+
 # -- hop by hop -----------------------------------------------------------------
 def test_a_bridge_question_is_answered_hop_by_hop_with_the_chain(kb):
     q = "Which university did the founder of Acme Robotics attend?"
