@@ -51,6 +51,7 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, help="knowledge base (default .kb/bench-DATASET)")
     ap.add_argument("--mode", default="hybrid", help="retrieval mode for kb.search")
     ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--hop-top-k", type=int, help="passages per intermediate hop (QAConfig)")
     ap.add_argument("--words", type=int, default=0, help="max words per passage (0: default)")
     ap.add_argument("--best-last", action="store_true",
                     help="list passages with the best next to the question")
@@ -104,6 +105,8 @@ def main() -> None:
     if args.words:
         prompt = replace(prompt, max_words_per_passage=args.words)
     off = {name: (0.0 if name == "min_alignment" else False) for name in args.without}
+    if args.hop_top_k:
+        off["hop_top_k"] = args.hop_top_k
     cfg = QAConfig(mode=args.mode, top_k=args.top_k, prompt=prompt, **off)
     source = _GoldSource(kb, folder) if args.gold else kb
     nlp, is_name = kb.extractor.load(), kb.searcher().corpus.is_name
