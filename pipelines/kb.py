@@ -390,7 +390,8 @@ class KnowledgeBase:
         pipeline (an extractor that lends none) questions are answered as asked.
         See ``pipelines/conversation.py``.
         """
-        from pipelines.conversation import Conversation, FollowUpResolver
+        from pipelines.conversation import Conversation
+        from pipelines.follow_up import FollowUpResolver
 
         if not isinstance(self.extractor, ParsesText):
             return Conversation(self.ask)

@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from kgqa.types import Answer
-from pipelines.conversation import FollowUpResolver, Turn
+from pipelines.follow_up import FollowUpResolver, Turn
 from pipelines.ingest import IngestOptions
 from pipelines.kb import KnowledgeBase
 from tests.conftest import DEMO_CORPUS, ROOT
