@@ -318,9 +318,7 @@ def _save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any,
     import torch
     from safetensors.torch import save_file
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
-    try:
+    def write(tmp: Path) -> None:
         save_file(_trainable_state(model), str(tmp / "trainable.safetensors"))
         rng = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
@@ -329,14 +327,8 @@ def _save_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any,
                     "rng": rng}, tmp / "trainer.pt")
         (tmp / STATE_FILE).write_text(json.dumps(
             {"step": step, "fingerprint": fingerprint}, indent=2, default=str))
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    _atomic_dir(folder, write)
 
 
 def _load_checkpoint(folder: Path, model: Any, optimizer: Any, scheduler: Any,

@@ -87,7 +87,18 @@ ModelSpec = Annotated[
 ]
 
 
-class DataSettings(_Strict):
+class _WithCorpus(_Strict):
+    """A section with a ``corpus`` key: one path is read as a list of one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_corpus(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("corpus"), str):
+            return {**data, "corpus": [data["corpus"]]}
+        return data
+
+
+class DataSettings(_WithCorpus):
     """Where the training examples come from (see the tasks in ``pipelines/finetune_data.py``)."""
 
     kb: Path | None = None
@@ -98,15 +109,8 @@ class DataSettings(_Strict):
     top_k: Annotated[int, Field(gt=0)] = 5
     max_examples: Annotated[int, Field(ge=0)] = 0
 
-    @model_validator(mode="before")
-    @classmethod
-    def _one_corpus(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("corpus"), str):
-            return {**data, "corpus": [data["corpus"]]}
-        return data
 
-
-class EvalSet(_Strict):
+class EvalSet(_WithCorpus):
     """Questions with gold ``answers`` to score the model on, before and after training."""
 
     questions: Path
@@ -116,13 +120,6 @@ class EvalSet(_Strict):
     mode: Literal["vector", "lexical", "graph", "hybrid"] = "hybrid"
     limit: Annotated[int, Field(ge=0)] = 0
     precision: Literal["auto", "fp32", "int8", "bf16"] = "auto"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_corpus(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("corpus"), str):
-            return {**data, "corpus": [data["corpus"]]}
-        return data
 
     @property
     def label(self) -> str:
