@@ -55,17 +55,31 @@ REMOVE m._lock
 RETURN step[0] AS key, m.value AS value
 """
 
+# The generation's write lock, without a change: a recount queues with writers.
+LOCK_GENERATION = """
+MERGE (m:KgqaMeta {kb: $kb, key: 'generation'})
+ON CREATE SET m.value = 0
+SET m._lock = true
+REMOVE m._lock
+RETURN m.value AS value
+"""
+
 # -- writes --------------------------------------------------------------------
 EXISTING_ENTITIES = "UNWIND $rows AS id MATCH (e:Entity {kb: $kb, id: id}) RETURN e.id"
 
 DOCUMENT_EXISTS = "MATCH (d:Document {kb: $kb, id: $id}) RETURN 1"
 
-DOCUMENT_FOOTPRINT = """
+DOCUMENT_CHUNK_KEYS = """
 UNWIND $ids AS id
-MATCH (d:Document {kb: $kb, id: id})
-OPTIONAL MATCH (c:Chunk)-[:PART_OF]->(d)
-OPTIONAL MATCH (c)-[:MENTIONS]->(e:Entity)
-RETURN collect(DISTINCT c.key) AS keys, collect(DISTINCT e.id) AS entities
+MATCH (c:Chunk)-[:PART_OF]->(:Document {kb: $kb, id: id})
+RETURN collect(c.key) AS keys
+"""
+
+# Per (entity, surface, label): how many mentions the documents hold.
+DOCUMENT_SURFACES = """
+UNWIND $ids AS id
+MATCH (e:Entity)<-[m:MENTIONS]-(:Chunk)-[:PART_OF]->(:Document {kb: $kb, id: id})
+RETURN e.id AS id, m.surface AS surface, m.label AS label, count(m) AS n
 """
 
 DELETE_RELATIONS = """
@@ -116,17 +130,29 @@ CREATE (a)-[r:RELATION {kb: $kb, label: x.label, chunk_key: x.key, start_char: x
 RETURN count(r)
 """
 
-ENTITY_MENTIONS = """
+# Entities keep their mention counts per (surface, label) as three parallel
+# lists, so a write recomputes a touched entity's name, label and count from
+# those lists, not from all its mentions (a hub has hundreds of thousands).
+ENTITY_SURFACES = """
 UNWIND $rows AS id
 MATCH (e:Entity {kb: $kb, id: id})
-OPTIONAL MATCH (:Chunk)-[m:MENTIONS]->(e)
-RETURN id, m.surface AS surface, m.label AS label, count(m) AS n
+RETURN e.id AS id, e.surfaces AS surfaces, e.surface_labels AS labels, e.surface_counts AS counts
 """
 
 UPDATE_ENTITIES = """
 UNWIND $rows AS r
 MATCH (e:Entity {kb: $kb, id: r.id})
-SET e.name = r.name, e.label = r.label, e.mention_count = r.count
+SET e.name = r.name, e.label = r.label, e.mention_count = r.count,
+    e.surfaces = r.surfaces, e.surface_labels = r.labels, e.surface_counts = r.counts
+"""
+
+# The recount of every entity's lists from its mentions (a base written by an
+# older kgqa), in batches of entity ids.
+COUNT_SURFACES = """
+UNWIND $rows AS id
+MATCH (e:Entity {kb: $kb, id: id})
+OPTIONAL MATCH (:Chunk)-[m:MENTIONS]->(e)
+RETURN id, m.surface AS surface, m.label AS label, count(m) AS n
 """
 
 DELETE_ENTITIES = "UNWIND $rows AS id MATCH (e:Entity {kb: $kb, id: id}) DETACH DELETE e"
@@ -263,7 +289,8 @@ CALL () {
   MATCH (e:Entity {kb: $kb})
   WITH e, COUNT { (:Chunk)-[:MENTIONS]->(e) } AS n
   WHERE n > 0 AND (e.name IS NULL OR e.label IS NULL OR e.mention_count IS NULL
-                   OR e.mention_count <> n)
+                   OR e.mention_count <> n OR e.surface_counts IS NULL
+                   OR reduce(t = 0, x IN e.surface_counts | t + x) <> n)
   RETURN count(e) AS stale
 }
 CALL () {

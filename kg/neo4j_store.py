@@ -6,7 +6,7 @@ so several bases share one database; Neo4j Community has one user database)::
     (:Document {kb, id, title, source, content_hash, text, ingested_at})
     (:Chunk {kb, key, id, doc_id, idx, start_char, end_char, text, vector})-[:PART_OF]->(:Document)
     (:Chunk)-[:MENTIONS {surface, label, start_char, end_char, seq}]->(:Entity)
-    (:Entity {kb, id, name, label, mention_count})
+    (:Entity {kb, id, name, label, mention_count, surfaces, surface_labels, surface_counts})
     (:Entity)-[:RELATION {kb, label, chunk_key, start_char, end_char, seq}]->(:Entity)
     (:KgqaMeta {kb, key, value})     schema_version, generation, last_write, counters
 
@@ -17,7 +17,12 @@ written, which the embedded store keeps as its row order) from ``next_seq``;
 both are incremented under a write lock inside the write transaction, so keys
 are unique and never reused. Entities are derived as in
 :class:`kg.sqlite_store.SqliteStore`: refreshed from their mentions on every
-write and deleted when no mention is left.
+write and deleted when no mention is left. Each entity keeps its mention
+counts per (surface, label) as the parallel lists ``surfaces``,
+``surface_labels``, ``surface_counts`` (the embedded store's
+``entity_surfaces`` table), so a write costs what it touches, not what a hub
+entity has accumulated; ``surfaces_generation`` stamps them, and a base whose
+stamp is behind its generation (written by an older kgqa) is recounted on open.
 
 Each :meth:`Neo4jStore.write` is one transaction of batched ``UNWIND``
 statements: a failure (a stopped server included) leaves nothing of it, and
@@ -162,10 +167,30 @@ class Neo4jStore:
                 for statement in q.SCHEMA:
                     s.run(statement).consume()
             check_schema_version(self, SCHEMA_VERSION, self._where())
+            self._check_surface_counts()
         except BaseException:
             self.close()
             raise
         return self
+
+    def _check_surface_counts(self) -> None:
+        """Recount every entity's surface lists when no write kept them (a base
+        written before they existed, or by an older kgqa): their stamp must be
+        the generation."""
+        if self.get_meta("surfaces_generation") == str(self.generation):
+            return
+        with self._errors("counting entity surfaces"), self._transaction() as tx:
+            generation = int(tx.run(q.LOCK_GENERATION, kb=self.namespace).single(strict=True)[0])
+            ids = [r[0] for r in tx.run(q.ENTITY_IDS, kb=self.namespace, label=None)]
+            counts: dict[str, Counter[tuple[str, str]]] = {}
+            for row in _run_batched(tx, q.COUNT_SURFACES, ids, self):
+                c = counts.setdefault(row["id"], Counter())
+                if row["surface"] is not None:
+                    c[(row["surface"], row["label"])] += int(row["n"])
+            self._save_surfaces(tx, counts)
+            tx.run(q.SET_META, kb=self.namespace, key="surfaces_generation",
+                   value=str(generation)).consume()  # fmt: skip
+            tx.commit()
 
     def close(self) -> None:
         if self._driver is not None:
@@ -259,7 +284,7 @@ class Neo4jStore:
             counters = self._allocate(tx, n_chunks, n_seq)
             new_ids = sorted({m.entity_id for r in records for m in r.mentions})
             before = {row[0] for row in _run_batched(tx, q.EXISTING_ENTITIES, new_ids, self)}
-            touched = self._delete_documents(tx, [r.document.id for r in records])
+            delta = self._delete_documents(tx, [r.document.id for r in records])
             key = counters["next_chunk_key"] - n_chunks
             seq = counters["next_seq"] - n_seq
             docs, chunks, mentions, relations = [], [], [], []
@@ -284,6 +309,7 @@ class Neo4jStore:
                     chunks.append(_chunk_row(key, chunk, vec))
                 for m in rec.mentions:
                     seq += 1
+                    delta[(m.entity_id, m.surface, m.label)] += 1
                     mentions.append(
                         {
                             "key": keys[m.chunk_id],
@@ -317,16 +343,17 @@ class Neo4jStore:
             self._expect(
                 _run_batched(tx, q.INSERT_RELATIONS, relations, self), len(relations), "relations"
             )
-            self._refresh_entities(tx, touched | set(new_ids))
+            self._refresh_entities(tx, delta, counters["generation"])
             tx.commit()
         return WriteSummary(n_chunks, len(mentions), len(relations), len(set(new_ids) - before))
 
     def delete_document(self, doc_id: str) -> bool:
         with self._errors("deleting"), self._transaction() as tx:
-            self._allocate(tx, 0, 0)  # bumps the generation; rolled back if nothing is deleted
+            # bumps the generation; rolled back if nothing is deleted
+            generation = self._allocate(tx, 0, 0)["generation"]
             exists = tx.run(q.DOCUMENT_EXISTS, kb=self.namespace, id=doc_id).single() is not None
             if exists:
-                self._refresh_entities(tx, self._delete_documents(tx, [doc_id]))
+                self._refresh_entities(tx, self._delete_documents(tx, [doc_id]), generation)
                 tx.commit()
             else:
                 tx.rollback()
@@ -352,31 +379,69 @@ class Neo4jStore:
         )
         return {r["key"]: int(r["value"]) for r in rows}
 
-    def _delete_documents(self, tx: Transaction, doc_ids: list[str]) -> set[str]:
-        """Delete documents with their chunks, mentions, relations; return the entity ids
-        they mentioned."""
-        row = tx.run(q.DOCUMENT_FOOTPRINT, kb=self.namespace, ids=doc_ids).single(strict=True)
-        keys, entities = list(row["keys"]), set(row["entities"])
+    def _delete_documents(
+        self, tx: Transaction, doc_ids: list[str]
+    ) -> Counter[tuple[str, str, str]]:
+        """Delete documents with their chunks, mentions, relations; return the
+        mentions they held, negated, per (entity id, surface, label)."""
+        removed: Counter[tuple[str, str, str]] = Counter()
+        for row in tx.run(q.DOCUMENT_SURFACES, kb=self.namespace, ids=doc_ids):
+            removed[(row["id"], row["surface"], row["label"])] -= int(row["n"])
+        keys = list(tx.run(q.DOCUMENT_CHUNK_KEYS, kb=self.namespace, ids=doc_ids).single(
+            strict=True)["keys"])  # fmt: skip
         _run_batched(tx, q.DELETE_RELATIONS, keys, self)
         _run_batched(tx, q.DELETE_DOCUMENTS, doc_ids, self)
-        return entities
+        return removed
 
-    def _refresh_entities(self, tx: Transaction, ids: set[str]) -> None:
-        """Recompute name, label and count of ``ids`` from their mentions; drop orphans."""
-        surfaces: dict[str, list[str]] = {}
-        labels: dict[str, Counter[str]] = {}
-        gone: list[str] = []
-        for row in _run_batched(tx, q.ENTITY_MENTIONS, sorted(ids), self):
-            eid, surface, label, n = row["id"], row["surface"], row["label"], int(row["n"])
-            if surface is None:
+    def _refresh_entities(
+        self, tx: Transaction, delta: Counter[tuple[str, str, str]], generation: int
+    ) -> None:
+        """Add ``delta`` (mentions per (entity id, surface, label), + written,
+        - deleted) to the touched entities' surface lists, recompute their name,
+        label and count, drop those left without a mention; stamp the lists with
+        ``generation``."""
+        changes: dict[str, Counter[tuple[str, str]]] = {}
+        for (eid, surface, label), n in delta.items():
+            changes.setdefault(eid, Counter())[(surface, label)] += n
+        counts: dict[str, Counter[tuple[str, str]]] = {}
+        for row in _run_batched(tx, q.ENTITY_SURFACES, sorted(changes), self):
+            eid = row["id"]
+            c: Counter[tuple[str, str]] = Counter()
+            for surface, label, n in zip(
+                row["surfaces"] or [], row["labels"] or [], row["counts"] or [], strict=True
+            ):
+                c[(surface, label)] = int(n)
+            c.update(changes[eid])
+            counts[eid] = c
+        self._save_surfaces(tx, counts)
+        tx.run(q.SET_META, kb=self.namespace, key="surfaces_generation",
+               value=str(generation)).consume()  # fmt: skip
+
+    def _save_surfaces(self, tx: Transaction, counts: dict[str, Counter[tuple[str, str]]]) -> None:
+        """Write entities' surface lists with the name, label and count they give;
+        delete the entities left with no mention."""
+        updates, gone = [], []
+        for eid, c in counts.items():
+            kept = sorted((k, n) for k, n in c.items() if n > 0)
+            if not kept:
                 gone.append(eid)
                 continue
-            surfaces.setdefault(eid, []).extend([surface] * n)
-            labels.setdefault(eid, Counter())[label] += n
-        updates = [
-            {"id": e, "name": canonical_name(s), "label": _top_label(labels[e]), "count": len(s)}
-            for e, s in surfaces.items()
-        ]
+            surfaces: Counter[str] = Counter()
+            labels: Counter[str] = Counter()
+            for (surface, label), n in kept:
+                surfaces[surface] += n
+                labels[label] += n
+            updates.append(
+                {
+                    "id": eid,
+                    "name": canonical_name(surfaces),
+                    "label": _top_label(labels),
+                    "count": surfaces.total(),
+                    "surfaces": [k[0] for k, _ in kept],
+                    "labels": [k[1] for k, _ in kept],
+                    "counts": [n for _, n in kept],
+                }
+            )
         _run_batched(tx, q.UPDATE_ENTITIES, updates, self)
         _run_batched(tx, q.DELETE_ENTITIES, gone, self)
 
@@ -528,7 +593,8 @@ class Neo4jStore:
         (row,) = self._rows(q.CHECK)
         messages = {
             "orphans": "{} entities without mentions",
-            "stale": "{} entities whose name, label or count disagree with their mentions",
+            "stale": "{} entities whose name, label, count or surface counts disagree "
+            "with their mentions",
             "loose_chunks": "{} chunks without their document",
             "loose_relations": "{} relations whose chunk is gone",
             "keys_ahead": "{} chunk keys above the key counter",

@@ -119,9 +119,7 @@ class GraphStore(Protocol):
         """The number of chunks (with keys up to ``max_key``)."""
         ...
 
-    def iter_chunk_records(
-        self, after: int = 0, batch: int = 1000
-    ) -> Iterator[list[ChunkRecord]]:
+    def iter_chunk_records(self, after: int = 0, batch: int = 1000) -> Iterator[list[ChunkRecord]]:
         """Chunks with keys above ``after``, keys ascending, ``batch`` at a time, each
         with its document's title, vector, mentions and relations in write order
         (what the search index reads)."""

@@ -351,11 +351,11 @@ def test_server_stopped_mid_ingest_then_rerun_completes(tmp_path, corpus):
         original = store._refresh_entities
         calls = []
 
-        def refresh_then_crash(tx, ids):  # runs inside the write transaction
+        def refresh_then_crash(tx, *args):  # runs inside the write transaction
             calls.append(1)
             if len(calls) == 3:
                 server.kill()
-            return original(tx, ids)
+            return original(tx, *args)
 
         store._refresh_entities = refresh_then_crash
         with pytest.raises(StoreError) as err:
@@ -423,3 +423,45 @@ def test_drop_removes_every_node_and_relationship_of_its_namespace_only(neo4j_se
         kept.drop()
         gone.close()
         kept.close()
+
+
+def test_surface_counts_follow_writes_and_an_older_base_is_recounted(neo4j_settings):
+    """Entities keep mention counts per (surface, label); a base without them (an
+    older kgqa) gets them on open, equal to what the writes kept."""
+
+    def lists(store: Neo4jStore) -> dict[str, tuple]:
+        with store._session(write=False) as s:
+            rows = s.run(
+                "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.surfaces, e.surface_labels, "
+                "e.surface_counts, e.name, e.label, e.mention_count",
+                kb=store.namespace,
+            )
+            return {r[0]: tuple(r[1:]) for r in rows}
+
+    namespace = f"surfaces-{uuid.uuid4().hex[:8]}"
+    store = Neo4jStore.from_settings(neo4j_settings, namespace).open()
+    try:
+        store.write([ACME, MARIA, ZETA])
+        store.write([make_record("acme", "Acme", ["[[ACME Corp.|ORG]] left [[Lisbon|GPE]]."])])
+        store.delete_document("zeta")
+        kept = lists(store)
+        assert kept["acme corp"][:3] == (["ACME Corp.", "Acme Corp"], ["ORG", "PRODUCT"], [1, 1])
+        assert kept["lisbon"][2:] == ([1], "Lisbon", "GPE", 1)  # zeta's mention is gone
+        assert "zeta labs" not in kept and store.check() == []
+        with store._session() as s:  # what an older kgqa left: no lists, no stamp
+            s.run(
+                "MATCH (e:Entity {kb: $kb}) REMOVE e.surfaces, e.surface_labels, e.surface_counts",
+                kb=namespace,
+            ).consume()
+            s.run("MATCH (m:KgqaMeta {kb: $kb, key: 'surfaces_generation'}) DELETE m",
+                  kb=namespace).consume()  # fmt: skip
+        assert store.check() == [f"{len(kept)} entities whose name, label, count or surface "
+                                 "counts disagree with their mentions"]  # fmt: skip
+        generation = store.generation
+        store.close()
+        store = Neo4jStore.from_settings(neo4j_settings, namespace).open()
+        assert lists(store) == kept and store.check() == []
+        assert store.generation == generation  # a recount is not a change of the base
+    finally:
+        store.drop()
+        store.close()
