@@ -309,13 +309,17 @@ class SqliteStore:
             for eid, surface, label, n in rows:
                 surfaces.setdefault(eid, Counter())[surface] += n
                 labels.setdefault(eid, Counter())[label] += n
-            db.execute(f"DELETE FROM entities WHERE id IN ({marks})", part)
             db.executemany(  # canonical_name counts a Counter's surfaces by their counts
-                "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?)",
+                "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, label = excluded.label, "
+                "mention_count = excluded.mention_count",
                 [
                     (eid, canonical_name(s), _top_label(labels[eid]), s.total())
                     for eid, s in surfaces.items()
                 ],
+            )  # updated in place: a delete and insert would move every row in the id index
+            db.executemany(
+                "DELETE FROM entities WHERE id=?", [(e,) for e in part if e not in surfaces]
             )
 
     # -- reads -------------------------------------------------------------

@@ -35,6 +35,7 @@ ABLATIONS = {
     "type-check": "check_type",
     "merge-chunks": "distinct_documents",
     "second-look": "second_look",
+    "count-reader": "read_counts",
 }
 
 

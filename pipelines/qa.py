@@ -41,6 +41,7 @@ from llm.generator import ChatMessage, Generator
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, alignment, build_messages, ground_answer
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
+from pipelines.count_reader import read_count
 from pipelines.question_shape import QuestionShape
 
 #: ``retrieve(question, top_k)`` -> hits, best first.
@@ -82,6 +83,9 @@ class QAConfig:
     # question's words (llm.grounding.alignment) gets the second look too, and the
     # better-aligned of the two answers is kept. 0 turns this off.
     min_alignment: float = 0.3
+    # A question that expects a number and got no supported answer takes the count
+    # its best-matching evidence sentence states (pipelines.count_reader).
+    read_counts: bool = True
 
 
 def answer(
@@ -274,6 +278,13 @@ class _Reader:
             if ans.abstained or (not again.abstained and verdict2 == "yes" and (
                     verdict == "unlikely" or alignment(again) > alignment(ans))):
                 ans = again
+        if ans.abstained and expects == "number" and cfg.read_counts:
+            counted = read_count(question, hits[: prompt.max_passages])
+            if counted is not None:
+                value, n = counted
+                ans = ground_answer(question, f"{value} [{n}]", hits,
+                                    document_text=self.document_text,
+                                    max_passages=prompt.max_passages)  # fmt: skip
         return _trim_to_place(ans, question, expects)
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,

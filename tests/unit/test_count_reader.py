@@ -1,0 +1,93 @@
+"""pipelines.count_reader: the count a passage states, for "how many" questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgqa.types import Document
+from pipelines.comparison import ComparisonPlan
+from pipelines.count_reader import read_count
+from pipelines.ingest import IngestOptions
+from pipelines.qa import QAConfig
+from pipelines.question_shape import QuestionShape
+from tests.fakes_llm import ScriptedGenerator, make_hit
+from tests.unit.test_qa import ask, reply_by_question
+
+TEAM = ("The Firmware team writes embedded software. The team works from the Porto office "
+        "and has 22 engineers. Since 2015 it cut power use by forty percent.")  # fmt: skip
+
+
+def test_the_count_of_the_best_matching_sentence_is_read():
+    hit = make_hit(TEAM, title="Firmware Team")
+    assert read_count("How many people does the Firmware team have?", [hit]) == ("22", 1)
+    # the thing counted, named after the number, outweighs a sentence's other words
+    other = make_hit(
+        "The Firmware team had 3 offices and 40 engineers in 2019.",
+        doc_id="o",
+        title="Offices",
+        rank=2,
+    )
+    assert read_count("How many engineers did the Firmware team have?", [other]) == ("40", 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Firmware team was founded in 2015.",  # a year
+        "The Firmware team cut power use by forty percent.",  # a percentage
+        "The Firmware team came 3rd in the contest.",  # an ordinal
+        "Porto has 22 bridges.",  # a count, but of nothing the question names
+    ],
+)
+def test_what_is_not_an_answering_count_is_not_read(text):
+    hit = make_hit(text, title="Notes")
+    assert read_count("How many people does the Firmware team have?", [hit]) is None
+
+
+def test_ties_go_to_the_better_ranked_passage():
+    a = make_hit("The Firmware team has 22 engineers.", doc_id="a", title="A", rank=1)
+    b = make_hit("The Firmware team has 30 engineers.", doc_id="b", title="B", rank=2)
+    assert read_count("How many engineers does the Firmware team have?", [a, b]) == ("22", 1)
+    assert read_count("How many engineers does the Firmware team have?", [b, a]) == ("30", 1)
+
+
+@pytest.fixture
+def teams(fake_kb):
+    docs = [Document("firmware.md", "Firmware Team", TEAM),
+            Document("platform.md", "Platform Team",
+                     "The Platform team runs Nimbus Cloud. It works from Toronto and has "
+                     "30 people.")]  # fmt: skip
+    fake_kb.ingest(docs, options=IngestOptions(progress=False))
+    return fake_kb
+
+
+def test_a_comparison_decides_with_a_count_the_reader_missed(teams):
+    q = "Which team has more people, the Firmware team or the Platform team?"
+    plan = ComparisonPlan(
+        ("the Firmware team", "the Platform team"),
+        (
+            "How many people does the Firmware team have?",
+            "How many people does the Platform team have?",
+        ),
+        "number",
+        "max",
+    )
+    shape = QuestionShape(q, "comparison", "organisation", comparison=plan)
+    # the reader answers a count no passage states for one team, the right one for the other
+    gen = ScriptedGenerator(
+        reply_by_question({"Firmware team have": "1 [1]", "Platform team have": "30 [1]"})
+    )
+    ans = ask(teams, q, gen, analyse=lambda t: shape)
+    assert [s.answer for s in ans.steps] == ["22", "30", "Platform team"]
+    assert ans.text == "Platform team"
+    assert any("22 engineers" in c.quote for c in ans.steps[0].citations)
+    off = ask(
+        teams,
+        q,
+        ScriptedGenerator(
+            reply_by_question({"Firmware team have": "1 [1]", "Platform team have": "30 [1]"})
+        ),
+        analyse=lambda t: shape,
+        config=QAConfig(mode="vector", read_counts=False),
+    )
+    assert off.steps == () or off.steps[0].abstained  # without it, the comparison is not made
