@@ -5,15 +5,17 @@ The small generative reader sometimes misses a count the passage states plainly
 ("has 22 engineers" -> "1", or no answer). When a question expects a number and
 the reader gave none that the passages support, the pipeline reads the count off
 the evidence instead. Every count in the shown passages (digits such as "2,400",
-or number words up to twenty) is a candidate, except percentages, ordinals,
-years, and the counts of a passage that lacks one of the question's names (its
-capitalised words after the first). A candidate scores the question's content
-words that its sentence shares, plus those of its passage's title (the passage
-is about them), plus two when the word after it is the thing counted ("22
-engineers" for "how many engineers"). The best needs one shared word in its
-own sentence and two in all; ties go to the better-ranked passage, then the
-earlier sentence. The answer is then grounded like any reply (a cited span
-that states it).
+or number words up to twenty) followed by the thing the question counts is a
+candidate ("22 (senior) engineers" for "how many engineers"; for "how many
+people", any noun that counts people), except percentages, ordinals, years,
+days of dates, and the counts of a passage that lacks one of the question's
+names (its capitalised words after the first). A candidate scores the
+question's content words that its sentence shares, plus those of its
+passage's title (the passage is about them); the best needs one shared word in
+its own sentence and two in all; ties go to the better-ranked passage, then
+the earlier sentence. The answer is then grounded like any reply (a cited span
+that states it). "How many times" is left to the generative reader ("twice",
+"a two-time all-star" are not counts followed by "times").
 
 >>> from kgqa.types import Chunk, Hit
 >>> text = "The team has 22 engineers. It cut power use by forty percent."
@@ -37,6 +39,18 @@ _COUNT = re.compile(
     re.I,
 )
 _NOT_A_COUNT = re.compile(r"\s*(?:%|per\s*cent|percent|st\b|nd\b|rd\b|th\b)", re.I)
+_MONTH = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b",
+    re.I,
+)
+# Nouns that count people: "how many people" is answered by "22 engineers".
+_PEOPLE_WORDS = re.findall(
+    r"\w+",
+    """people persons employees staff members workers engineers
+    researchers scientists students residents inhabitants personnel players soldiers volunteers""",
+)
+_PEOPLE = frozenset(_stem(w) for w in _PEOPLE_WORDS)
 _NAME = re.compile(r"\b[A-Z][\w'-]*")  # capitalised words; a question's first is not a name
 _COUNTED = re.compile(r"\bhow\s+many\s+(\w+(?:\s+\w+)?)", re.I)  # "how many (full-time) staff"
 
@@ -65,10 +79,12 @@ def read_count(question: str, hits: Sequence[Hit]) -> tuple[str, int] | None:
                 value, after = c.group(1), sentence[c.end() :]
                 if _NOT_A_COUNT.match(after) or _is_year(value):
                     continue
+                if _MONTH.search(sentence[max(0, c.start() - 10) : c.start()] + after[:10]):
+                    continue  # a day of a date: "January 30, 1977", "25 April 1845"
+                following = {_stem(w.lower()) for w in re.findall(r"[A-Za-z]+", after[:40])[:2]}
+                if not (counted & following or (counted & _PEOPLE and following & _PEOPLE)):
+                    continue  # "22 (senior) engineers" counts engineers, and people
                 score = len(shared) + len(title - shared)
-                following = re.findall(r"[A-Za-z]+", after[:40])[:2]  # "22 (senior) engineers"
-                if counted & {_stem(w.lower()) for w in following}:
-                    score += 2
                 if score < 2:
                     continue
                 key = (-score, n, s_no, value)

@@ -91,3 +91,18 @@ def test_a_comparison_decides_with_a_count_the_reader_missed(teams):
         config=QAConfig(mode="vector", read_counts=False),
     )
     assert off.steps == () or off.steps[0].abstained  # without it, the comparison is not made
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ana Reis (born January 30, 1977) played for the Lions for nine seasons.",
+        "Ana Reis (25 April 1845 - 1925) was premier of the state.",
+    ],
+)
+def test_days_of_dates_and_counts_of_other_things_are_not_read(text):
+    hit = make_hit(text, title="Ana Reis")
+    assert read_count("How many times was Ana Reis premier of the state?", [hit]) is None
+    assert read_count("How many seasons did Ana Reis play for the Lions?", [hit]) == (
+        ("nine", 1) if "nine" in text else None
+    )
