@@ -374,6 +374,8 @@ def shorten_answer(answer: str, question: str) -> str:
     first = normalize_answer(words[0]) if words else ""
     if first in ("yes", "no") and is_yes_no_question(question):
         return first
+    words = _drop_asked_kind(words, question)
+    answer = " ".join(words)
     content = [i for i, w in enumerate(words) if _content_tokens(w)]
     echoed = [i for i in content
               if all(_found(t, q) or _stem(t) in q for t in _tokens(words[i]))]
@@ -391,6 +393,34 @@ def shorten_answer(answer: str, question: str) -> str:
         b += 1
     short = " ".join(words[a:b + 1]).strip(" ,;:.\"'")
     return short or answer
+
+
+_ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s*){1,3})", re.I)
+
+
+def _drop_asked_kind(words: list[str], question: str) -> list[str]:
+    """The answer without a leading restatement of the kind the question asks for.
+
+    "Bollywood actress Antara Mali" to "... which Bollywood actress?" is "Antara
+    Mali"; only words of the "which ..." phrase go, up to a common noun, and only
+    before a capitalised name ("University of Lagos" to "which university" stays).
+    """
+    m = _ASKED_KIND.search(question)
+    if not m or len(words) < 2:
+        return words
+    kind = set()
+    for w in m.group(1).split():
+        t = normalize_answer(w)
+        if not t or t in _STOP:
+            break
+        kind |= {t, _stem(t)}
+    n = 0
+    while n < len(words) - 1 and (normalize_answer(words[n]) in kind or (
+            n == 0 and words[n].lower() in ("a", "an", "the"))):  # fmt: skip
+        n += 1
+    while n > 0 and not (words[n - 1][:1].islower() and normalize_answer(words[n - 1])):
+        n -= 1  # end the cut at a common noun ("actress"), never inside a name
+    return words[n:] if n and words[n][:1].isupper() else words
 
 
 _YES_NO = re.compile(

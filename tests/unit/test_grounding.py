@@ -287,3 +287,19 @@ def test_scripted_generator_streams_what_it_generates():
     gen = ScriptedGenerator("Maria Okafor [1]\n\nExtra")
     msgs = [{"role": "user", "content": "q"}]
     assert "".join(gen.stream(msgs, stop=["\n\n"])) == gen.generate(msgs, stop=["\n\n"])
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "expected"),
+    [
+        ("Bollywood actress Antara Mali", "Jagdish Mali is father to which Bollywood actress?",
+         "Antara Mali"),
+        ("the actress Emma Stone", "Which actress won the award?", "Emma Stone"),
+        ("University of Lagos", "Which university did she attend?", "University of Lagos"),
+        ("Hinds County", "In which county is Jackson?", "Hinds County"),
+        ("the Beatles", "Which band recorded Help?", "the Beatles"),
+        ("actress", "Which actress won the award?", "actress"),
+    ],
+)
+def test_a_leading_restatement_of_the_asked_kind_is_dropped(answer, question, expected):
+    assert shorten_answer(answer, question) == expected
