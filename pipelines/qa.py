@@ -285,7 +285,7 @@ class _Reader:
                 ans = ground_answer(question, f"{value} [{n}]", hits,
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
-        return _trim_to_place(ans, question, expects)
+        return _full_date(_trim_to_place(ans, question, expects), question, expects)
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str,
@@ -305,6 +305,30 @@ class _Reader:
         if verdict != "no":
             return ans, verdict
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
+
+
+_MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|"
+           r"November|December)")
+_ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
+
+
+def _full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
+    """A year answered to "when" widened to the full date its evidence states.
+
+    "1951" to "When was she born?" is "8 June 1951" when the cited sentence says
+    so; a question that asks for the year ("in what year") keeps the year.
+    """
+    text = ans.text.strip()
+    if (ans.abstained or expects != "date" or not re.fullmatch(r"\d{4}", text)
+            or _ASKS_YEAR.search(question)):
+        return ans
+    day_first = rf"\b\d{{1,2}} {_MONTHS} {text}\b"
+    month_first = rf"\b{_MONTHS} \d{{1,2}}, {text}\b"
+    for c in ans.citations:
+        m = c.supported and (re.search(day_first, c.quote) or re.search(month_first, c.quote))
+        if m:
+            return replace(ans, text=m.group(0))
+    return ans
 
 
 _CITY_QUESTION = re.compile(

@@ -318,3 +318,20 @@ def test_a_both_question_is_answered_option_by_option(kb):
                                                "Is Bolt Logistics": "Yes"}))
     ans = ask(kb, q, gen, analyse=lambda t: shape)
     assert ans.text == "yes" and [s.answer for s in ans.steps] == ["yes", "yes", "yes"]
+
+
+# -- full dates -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was Maria Okafor born?", "8 June 1951"),
+        ("In what year was Maria Okafor born?", "1951"),  # the year is what is asked
+    ],
+)
+def test_a_year_answered_to_when_becomes_the_date_its_evidence_states(fake_kb, question,
+                                                                       expected):
+    doc = "Maria Okafor (born 8 June 1951) is an engineer from Porto."
+    fake_kb.ingest([Document("maria.md", "Maria Okafor", doc)],
+                   options=IngestOptions(progress=False))
+    ans = ask(fake_kb, question, ScriptedGenerator("1951 [1]"))
+    assert ans.text == expected and "8 June 1951" in ans.citations[0].quote
