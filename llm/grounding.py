@@ -225,7 +225,7 @@ def ground_answer(
     text, numbers = parse_citations(raw)
     if is_refusal(text) or not normalize_answer(text):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
-    text = shorten_answer(text, question)
+    text = _drop_trailing_aside(shorten_answer(text, question))
     if not answer_fits_question(text, question) or not names_are_shown(question, shown):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
     citations = [
@@ -393,6 +393,13 @@ def shorten_answer(answer: str, question: str) -> str:
         b += 1
     short = " ".join(words[a:b + 1]).strip(" ,;:.\"'")
     return short or answer
+
+
+def _drop_trailing_aside(answer: str) -> str:
+    """The answer without a closing parenthesis that restates or qualifies it:
+    "6.8 inches (17.3 cm)" is "6.8 inches"; "(G)I-DLE" stays whole."""
+    m = re.fullmatch(r"(.*\S)\s+\([^()]*\)\s*[.,;]?", answer)
+    return m.group(1).rstrip(" ,;") if m else answer
 
 
 _ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s*){1,3})", re.I)

@@ -285,7 +285,8 @@ class _Reader:
                 ans = ground_answer(question, f"{value} [{n}]", hits,
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
-        return _full_date(_trim_to_place(ans, question, expects), question, expects)
+        ans = _full_date(_trim_to_place(ans, question, expects), question, expects)
+        return _full_name(ans, expects)
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str,
@@ -308,7 +309,7 @@ class _Reader:
 
 
 _MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|"
-           r"November|December)")
+           r"November|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
 _ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
 
 
@@ -328,6 +329,30 @@ def _full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
         m = c.supported and (re.search(day_first, c.quote) or re.search(month_first, c.quote))
         if m:
             return replace(ans, text=m.group(0))
+    return ans
+
+
+_TITLES = frozenset(re.findall(r"\w+", """The A An Mr Mrs Ms Dr Sir Dame Lord Lady King Queen
+    Prince Princess President Chancellor Prime Minister General Saint St"""))
+
+
+def _full_name(ans: Answer, expects: AnswerType | str) -> Answer:
+    """A person answered by one name widened to the full name its evidence gives.
+
+    "Renner" is "Karl Renner" when the cited sentence says "Karl Renner"; titles
+    ("Chancellor", "Sir") are not part of the name.
+    """
+    text = ans.text.strip()
+    if ans.abstained or expects != "person" or not re.fullmatch(r"[A-Z][\w'-]+", text):
+        return ans
+    for c in ans.citations:
+        m = c.supported and re.search(
+            rf"((?:\b[A-Z][\w'.-]*\s+){{1,2}}){re.escape(text)}\b", c.quote)
+        if not m:
+            continue
+        first = [w for w in m.group(1).split() if w.rstrip(".") not in _TITLES]
+        if first:
+            return replace(ans, text=" ".join([*first, text]))
     return ans
 
 

@@ -335,3 +335,24 @@ def test_a_year_answered_to_when_becomes_the_date_its_evidence_states(fake_kb, q
                    options=IngestOptions(progress=False))
     ans = ask(fake_kb, question, ScriptedGenerator("1951 [1]"))
     assert ans.text == expected and "8 June 1951" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Renner [1]", "Karl Renner"),  # one name: the evidence gives the whole name
+        ("Okafor [1]", "Maria Okafor"),  # a title before the name is not part of it
+    ],
+)
+def test_a_one_word_person_answer_becomes_the_full_name_of_its_evidence(fake_kb, reply,
+                                                                        expected):
+    doc = ("Chancellor Karl Renner led the republic from 1945. Her mentor was Dr. Maria "
+           "Okafor of Porto.")  # fmt: skip
+    fake_kb.ingest([Document("r.md", "Republic", doc)], options=IngestOptions(progress=False))
+    q = "Who led the republic?" if "Renner" in reply else "Who was her mentor in the republic?"
+    assert ask(fake_kb, q, ScriptedGenerator(reply)).text == expected
+
+
+def test_a_closing_aside_is_not_part_of_the_answer(kb):
+    ans = ask(kb, "Where was Acme Robotics founded?", ScriptedGenerator("Lisbon (Portugal) [1]"))
+    assert ans.text == "Lisbon"
