@@ -66,7 +66,10 @@ _INSTRUCTION = re.compile(
     r"\bnew\s+instructions?\b",
     re.I,
 )
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|$)", re.M)
+# A sentence ends at . ! or ? before white space, but not after a title
+# ("Dr. Eleanor Whitcombe").
+_SENTENCE = re.compile(
+    r"[^\n]+?(?:(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bProf)[.!?]+(?=\s|$)|$)", re.M)
 _LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*:\s*", re.I)
 _STOP = frozenset([
     "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and",
@@ -241,8 +244,11 @@ def ground_answer(
     have = {c.number for c in citations if c.supported}
     q_words = _content_tokens(question) - _content_tokens(text)
     scores = [support_score(text, h.chunk.text, question) for h in shown]
-    overlap = [_sentence_overlap(h, text, question, q_words) if scores[i] >= SUPPORT_THRESHOLD
-               else 0 for i, h in enumerate(shown)]
+    # A bare number is in many passages: only a sentence that says more of the
+    # question than its title does makes it evidence.
+    numeric = all(t.isdigit() or t in _SAME_NUMBER for t in _tokens(text))
+    overlap = [_sentence_overlap(h, text, question, q_words, with_title=not numeric)
+               if scores[i] >= SUPPORT_THRESHOLD else 0 for i, h in enumerate(shown)]
     more = sorted(
         (i for i in range(len(shown)) if i + 1 not in have and scores[i] >= SUPPORT_THRESHOLD),
         key=lambda i: (-scores[i], -overlap[i], i),
@@ -285,11 +291,13 @@ def alignment(ans: Answer) -> float:
     return sum(1 for w in want if _found(w, have)) / len(want)
 
 
-def _sentence_overlap(hit: Hit, answer: str, question: str, q_words: set[str]) -> int:
-    """Question words (other than the answer's) in the passage's title and in the
-    sentence that supports ``answer``."""
+def _sentence_overlap(hit: Hit, answer: str, question: str, q_words: set[str],
+                      with_title: bool = True) -> int:
+    """Question words (other than the answer's) in the passage's title (unless not
+    ``with_title``) and in the sentence that supports ``answer``."""
     s, e = best_span(hit.chunk.text, answer, question)
-    return len(q_words & set(_tokens(hit.title + " " + hit.chunk.text[s:e])))
+    title = hit.title if with_title else ""
+    return len(q_words & set(_tokens(title + " " + hit.chunk.text[s:e])))
 
 
 def names_are_shown(question: str, hits: Sequence[Hit]) -> bool:

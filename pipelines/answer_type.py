@@ -239,6 +239,8 @@ def fit(expects: AnswerType | str, answer: str, *, label: str | None = None) -> 
     one is known. Types with no conflicts (``any``, ``yes_no``; ``date`` and
     ``number`` are checked by the grounding step) always fit.
     """
+    if expects == "person" and len(answer.split()) >= 3 and not re.search(r"\b[A-Z]", answer):
+        return "no"  # a description ("privately funded foundation created to ..."), no name
     kind, strong = answer_kind(answer, label)
     if not strong:
         return "yes"

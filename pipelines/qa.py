@@ -314,22 +314,24 @@ _ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
 
 
 def _full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
-    """A year answered to "when" widened to the full date its evidence states.
+    """A year (or month and year) answered to "when" widened to the full date its
+    evidence states.
 
-    "1951" to "When was she born?" is "8 June 1951" when the cited sentence says
-    so; a question that asks for the year ("in what year") keeps the year.
+    "1951" to "When was she born?" is "8 June 1951" when a cited passage gives
+    that date and no other date of that year (of that month, for "February
+    2020"); a question that asks for the year ("in what year") keeps the year.
     """
     text = ans.text.strip()
-    if (ans.abstained or expects != "date" or not re.fullmatch(r"\d{4}", text)
-            or _ASKS_YEAR.search(question)):
+    m = re.fullmatch(rf"(?:({_MONTHS}) )?(\d{{4}})", text)
+    if ans.abstained or expects != "date" or not m or _ASKS_YEAR.search(question):
         return ans
-    day_first = rf"\b\d{{1,2}} {_MONTHS} {text}\b"
-    month_first = rf"\b{_MONTHS} \d{{1,2}}, {text}\b"
-    for c in ans.citations:
-        m = c.supported and (re.search(day_first, c.quote) or re.search(month_first, c.quote))
-        if m:
-            return replace(ans, text=m.group(0))
-    return ans
+    month = re.escape(m.group(1)) if m.group(1) else _MONTHS
+    year = m.group(2)
+    dates = rf"\b\d{{1,2}} {month} {year}\b|\b{month} \d{{1,2}}, {year}\b"
+    cited = {c.chunk_id for c in ans.citations if c.supported}
+    found = {d.group(0) for h in ans.hits if h.chunk.id in cited
+             for d in re.finditer(dates, h.chunk.text)}
+    return replace(ans, text=found.pop()) if len(found) == 1 else ans
 
 
 _TITLES = frozenset(re.findall(r"\w+", """The A An Mr Mrs Ms Dr Sir Dame Lord Lady King Queen

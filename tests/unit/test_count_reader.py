@@ -106,3 +106,36 @@ def test_days_of_dates_and_counts_of_other_things_are_not_read(text):
     assert read_count("How many seasons did Ana Reis play for the Lions?", [hit]) == (
         ("nine", 1) if "nine" in text else None
     )
+
+
+OFFICES = [
+    ("Toronto Office", "The Toronto office opened in 2017. The Toronto office has about 85 "
+                       "staff. It hosts the sales team."),  # fmt: skip
+    ("Melbourne Office", "The Melbourne office has about 25 staff. It works with Toronto."),
+    ("Priya Raman", "Priya Raman built a sales organisation of about twenty people in Toronto."),
+    ("Porter Robot", "The Porter robot has 6 wheels, 4 cameras and one arm. Acme sold 1,350 "
+                     "Porters in total and 212 Porters in 2023. The HX-60 chip drives it."),  # fmt: skip
+    ("Vision Team", "The Vision team has twenty-two engineers. The Motion team has 18."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # the sentence that names the office, not a passage that mentions it in passing
+        ("How many people work in the Toronto office?", "85"),
+        ("How many staff does the Melbourne office have?", "25"),
+        ("How many staff does the Lisbon office have?", None),  # no such office
+        ("How many engineers work in the Toronto office?", None),  # staff are not engineers
+        ("How many cameras does a Porter robot have?", "4"),  # not the wheels before them
+        ("How many Porters did Acme sell in 2023?", "212"),  # the count of the year asked
+        ("How many Porters did Acme sell in 2019?", None),
+        ("How many chips does the Porter robot have?", None),  # "HX-60" is a name
+        ("How many engineers does the Vision team have?", "twenty-two"),
+    ],
+)
+def test_the_count_is_of_what_and_whom_the_question_asks(question, expected):
+    hits = [make_hit(text, doc_id=f"d{i}", title=title, rank=i + 1)
+            for i, (title, text) in enumerate(OFFICES)]  # fmt: skip
+    found = read_count(question, hits)
+    assert (found[0] if found else None) == expected

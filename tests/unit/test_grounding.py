@@ -303,3 +303,19 @@ def test_scripted_generator_streams_what_it_generates():
 )
 def test_a_leading_restatement_of_the_asked_kind_is_dropped(answer, question, expected):
     assert shorten_answer(answer, question) == expected
+
+
+def test_a_number_is_evidence_only_where_its_sentence_says_more_of_the_question():
+    a = make_hit("Adaeze Nwosu holds three patents on humidity sensing.", doc_id="a.md",
+                 title="Adaeze Nwosu", rank=1)
+    b = make_hit("Her team released Kestrel Station 3 in May.", doc_id="b.md",
+                 title="Adaeze Nwosu", rank=2)  # the title shares the question's name only
+    ans = ground_answer("How many patents does Adaeze Nwosu hold?", "three [1]", [a, b])
+    assert ans.text == "three" and [c.doc_id for c in ans.citations] == ["a.md"]
+
+
+def test_a_title_before_a_name_does_not_end_the_quoted_sentence():
+    hit = make_hit("Her mentor is Dr. Eleanor Whitcombe, head of research. She left in 2020.",
+                   title="Mentors")
+    ans = ground_answer("Who is her mentor?", "Dr. Eleanor Whitcombe [1]", [hit])
+    assert ans.citations[0].quote == "Her mentor is Dr. Eleanor Whitcombe, head of research."

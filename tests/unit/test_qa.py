@@ -356,3 +356,26 @@ def test_a_one_word_person_answer_becomes_the_full_name_of_its_evidence(fake_kb,
 def test_a_closing_aside_is_not_part_of_the_answer(kb):
     ans = ask(kb, "Where was Acme Robotics founded?", ScriptedGenerator("Lisbon (Portugal) [1]"))
     assert ans.text == "Lisbon"
+
+
+@pytest.mark.parametrize(
+    ("doc", "reply", "expected"),
+    [
+        ("# Outage of February 2020\n\nOn 9 February 2020 Nimbus Cloud stopped for a day.",
+         "February 2020 [1]", "9 February 2020"),
+        ("Nimbus Cloud stopped on 9 February 2020 and again on 2 March 2020.",
+         "2020 [1]", "2020"),  # two dates of that year: which one is not known
+    ],
+)
+def test_a_month_or_year_becomes_the_one_full_date_its_passage_gives(fake_kb, doc, reply,
+                                                                      expected):
+    fake_kb.ingest([Document("n.md", "Nimbus Cloud", doc)], options=IngestOptions(progress=False))
+    assert ask(fake_kb, "When did Nimbus Cloud stop?", ScriptedGenerator(reply)).text == expected
+
+
+def test_a_description_without_a_name_is_not_a_person():
+    from pipelines.answer_type import fit
+
+    assert fit("person", "privately funded foundation created to recognize art") == "no"
+    assert fit("person", "William Forrest Winter") == "yes"
+    assert fit("person", "his father") == "yes"  # too short to tell
