@@ -110,11 +110,11 @@ def test_days_of_dates_and_counts_of_other_things_are_not_read(text):
 
 OFFICES = [
     ("Toronto Office", "The Toronto office opened in 2017. The Toronto office has about 85 "
-                       "staff. It hosts the sales team."),  # fmt: skip
+                       "staff. It hosts the sales team."),
     ("Melbourne Office", "The Melbourne office has about 25 staff. It works with Toronto."),
     ("Priya Raman", "Priya Raman built a sales organisation of about twenty people in Toronto."),
     ("Porter Robot", "The Porter robot has 6 wheels, 4 cameras and one arm. Acme sold 1,350 "
-                     "Porters in total and 212 Porters in 2023. The HX-60 chip drives it."),  # fmt: skip
+                     "Porters in total and 212 Porters in 2023. The HX-60 chip drives it."),
     ("Vision Team", "The Vision team has twenty-two engineers. The Motion team has 18."),
 ]
 
