@@ -1,4 +1,5 @@
-"""The Cypher statements of :mod:`kg.neo4j_store`, in one place.
+"""The Cypher statements of :mod:`kg.neo4j_store`, in one place, and their
+batched runner.
 
 Every statement takes the namespace as ``$kb`` and its values as parameters
 (``$rows`` for the batched ``UNWIND`` ones); nothing is ever formatted into
@@ -6,6 +7,24 @@ the text. Names match the methods that run them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from neo4j import ManagedTransaction, Transaction
+
+BATCH_ROWS = 1000  # rows per UNWIND statement
+
+
+def run_batched(
+    tx: Transaction | ManagedTransaction, query: str, rows: Sequence[Any], namespace: str
+) -> list[Any]:
+    """Run ``query`` with ``$rows`` = ``rows``, ``BATCH_ROWS`` at a time; all records."""
+    out: list[Any] = []
+    for i in range(0, len(rows), BATCH_ROWS):
+        out += list(tx.run(query, kb=namespace, rows=list(rows[i : i + BATCH_ROWS])))
+    return out
 
 SCHEMA = (
     "CREATE CONSTRAINT kgqa_document IF NOT EXISTS FOR (n:Document) REQUIRE (n.kb, n.id) IS UNIQUE",

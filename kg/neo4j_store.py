@@ -17,12 +17,8 @@ written, which the embedded store keeps as its row order) from ``next_seq``;
 both are incremented under a write lock inside the write transaction, so keys
 are unique and never reused. Entities are derived as in
 :class:`kg.sqlite_store.SqliteStore`: refreshed from their mentions on every
-write and deleted when no mention is left. Each entity keeps its mention
-counts per (surface, label) as the parallel lists ``surfaces``,
-``surface_labels``, ``surface_counts`` (the embedded store's
-``entity_surfaces`` table), so a write costs what it touches, not what a hub
-entity has accumulated; ``surfaces_generation`` stamps them, and a base whose
-stamp is behind its generation (written by an older kgqa) is recounted on open.
+write and deleted when no mention is left, from the mention counts per
+(surface, label) each entity keeps (:mod:`kg.neo4j_entities`).
 
 Each :meth:`Neo4jStore.write` is one transaction of batched ``UNWIND``
 statements: a failure (a stopped server included) leaves nothing of it, and
@@ -47,7 +43,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kg import neo4j_cypher as q
-from kg.resolve import canonical_name, normalize
+from kg import neo4j_entities
+from kg.neo4j_cypher import BATCH_ROWS, run_batched
+from kg.resolve import normalize
 from kg.store import (
     DocumentInfo,
     DocumentRecord,
@@ -60,11 +58,10 @@ from kgqa.text import fold
 from kgqa.types import Chunk, ChunkRecord, Document, Entity, Mention, Neighbour, Relation
 
 if TYPE_CHECKING:
-    from neo4j import Driver, ManagedTransaction, Session, Transaction
+    from neo4j import Driver, Session, Transaction
 
 SCHEMA_VERSION = 1
 DEFAULT_URI = "bolt://localhost:7687"
-BATCH_ROWS = 1000  # rows per UNWIND statement
 
 
 @dataclass(frozen=True)
@@ -174,22 +171,12 @@ class Neo4jStore:
         return self
 
     def _check_surface_counts(self) -> None:
-        """Recount every entity's surface lists when no write kept them (a base
-        written before they existed, or by an older kgqa): their stamp must be
-        the generation."""
+        """Recount the entities' surface lists when no write kept them (see
+        :mod:`kg.neo4j_entities`): their stamp must be the generation."""
         if self.get_meta("surfaces_generation") == str(self.generation):
             return
         with self._errors("counting entity surfaces"), self._transaction() as tx:
-            generation = int(tx.run(q.LOCK_GENERATION, kb=self.namespace).single(strict=True)[0])
-            ids = [r[0] for r in tx.run(q.ENTITY_IDS, kb=self.namespace, label=None)]
-            counts: dict[str, Counter[tuple[str, str]]] = {}
-            for row in _run_batched(tx, q.COUNT_SURFACES, ids, self):
-                c = counts.setdefault(row["id"], Counter())
-                if row["surface"] is not None:
-                    c[(row["surface"], row["label"])] += int(row["n"])
-            self._save_surfaces(tx, counts)
-            tx.run(q.SET_META, kb=self.namespace, key="surfaces_generation",
-                   value=str(generation)).consume()  # fmt: skip
+            neo4j_entities.recount(tx, self.namespace)
             tx.commit()
 
     def close(self) -> None:
@@ -282,8 +269,9 @@ class Neo4jStore:
             # The counters' locks first: writers to one base queue up here, as
             # SQLite's BEGIN IMMEDIATE makes them.
             counters = self._allocate(tx, n_chunks, n_seq)
+            ns = self.namespace
             new_ids = sorted({m.entity_id for r in records for m in r.mentions})
-            before = {row[0] for row in _run_batched(tx, q.EXISTING_ENTITIES, new_ids, self)}
+            before = {row[0] for row in run_batched(tx, q.EXISTING_ENTITIES, new_ids, ns)}
             delta = self._delete_documents(tx, [r.document.id for r in records])
             key = counters["next_chunk_key"] - n_chunks
             seq = counters["next_seq"] - n_seq
@@ -334,16 +322,16 @@ class Neo4jStore:
                             "seq": seq,
                         }
                     )
-            _run_batched(tx, q.INSERT_DOCUMENTS, docs, self)
-            self._expect(_run_batched(tx, q.INSERT_CHUNKS, chunks, self), len(chunks), "chunks")
-            _run_batched(tx, q.MERGE_ENTITIES, new_ids, self)
+            run_batched(tx, q.INSERT_DOCUMENTS, docs, ns)
+            self._expect(run_batched(tx, q.INSERT_CHUNKS, chunks, ns), len(chunks), "chunks")
+            run_batched(tx, q.MERGE_ENTITIES, new_ids, ns)
             self._expect(
-                _run_batched(tx, q.INSERT_MENTIONS, mentions, self), len(mentions), "mentions"
+                run_batched(tx, q.INSERT_MENTIONS, mentions, ns), len(mentions), "mentions"
             )
             self._expect(
-                _run_batched(tx, q.INSERT_RELATIONS, relations, self), len(relations), "relations"
+                run_batched(tx, q.INSERT_RELATIONS, relations, ns), len(relations), "relations"
             )
-            self._refresh_entities(tx, delta, counters["generation"])
+            neo4j_entities.apply_delta(tx, ns, delta, counters["generation"])
             tx.commit()
         return WriteSummary(n_chunks, len(mentions), len(relations), len(set(new_ids) - before))
 
@@ -353,7 +341,8 @@ class Neo4jStore:
             generation = self._allocate(tx, 0, 0)["generation"]
             exists = tx.run(q.DOCUMENT_EXISTS, kb=self.namespace, id=doc_id).single() is not None
             if exists:
-                self._refresh_entities(tx, self._delete_documents(tx, [doc_id]), generation)
+                removed = self._delete_documents(tx, [doc_id])
+                neo4j_entities.apply_delta(tx, self.namespace, removed, generation)
                 tx.commit()
             else:
                 tx.rollback()
@@ -389,61 +378,9 @@ class Neo4jStore:
             removed[(row["id"], row["surface"], row["label"])] -= int(row["n"])
         keys = list(tx.run(q.DOCUMENT_CHUNK_KEYS, kb=self.namespace, ids=doc_ids).single(
             strict=True)["keys"])  # fmt: skip
-        _run_batched(tx, q.DELETE_RELATIONS, keys, self)
-        _run_batched(tx, q.DELETE_DOCUMENTS, doc_ids, self)
+        run_batched(tx, q.DELETE_RELATIONS, keys, self.namespace)
+        run_batched(tx, q.DELETE_DOCUMENTS, doc_ids, self.namespace)
         return removed
-
-    def _refresh_entities(
-        self, tx: Transaction, delta: Counter[tuple[str, str, str]], generation: int
-    ) -> None:
-        """Add ``delta`` (mentions per (entity id, surface, label), + written,
-        - deleted) to the touched entities' surface lists, recompute their name,
-        label and count, drop those left without a mention; stamp the lists with
-        ``generation``."""
-        changes: dict[str, Counter[tuple[str, str]]] = {}
-        for (eid, surface, label), n in delta.items():
-            changes.setdefault(eid, Counter())[(surface, label)] += n
-        counts: dict[str, Counter[tuple[str, str]]] = {}
-        for row in _run_batched(tx, q.ENTITY_SURFACES, sorted(changes), self):
-            eid = row["id"]
-            c: Counter[tuple[str, str]] = Counter()
-            for surface, label, n in zip(
-                row["surfaces"] or [], row["labels"] or [], row["counts"] or [], strict=True
-            ):
-                c[(surface, label)] = int(n)
-            c.update(changes[eid])
-            counts[eid] = c
-        self._save_surfaces(tx, counts)
-        tx.run(q.SET_META, kb=self.namespace, key="surfaces_generation",
-               value=str(generation)).consume()  # fmt: skip
-
-    def _save_surfaces(self, tx: Transaction, counts: dict[str, Counter[tuple[str, str]]]) -> None:
-        """Write entities' surface lists with the name, label and count they give;
-        delete the entities left with no mention."""
-        updates, gone = [], []
-        for eid, c in counts.items():
-            kept = sorted((k, n) for k, n in c.items() if n > 0)
-            if not kept:
-                gone.append(eid)
-                continue
-            surfaces: Counter[str] = Counter()
-            labels: Counter[str] = Counter()
-            for (surface, label), n in kept:
-                surfaces[surface] += n
-                labels[label] += n
-            updates.append(
-                {
-                    "id": eid,
-                    "name": canonical_name(surfaces),
-                    "label": _top_label(labels),
-                    "count": surfaces.total(),
-                    "surfaces": [k[0] for k, _ in kept],
-                    "labels": [k[1] for k, _ in kept],
-                    "counts": [n for _, n in kept],
-                }
-            )
-        _run_batched(tx, q.UPDATE_ENTITIES, updates, self)
-        _run_batched(tx, q.DELETE_ENTITIES, gone, self)
 
     # -- reads -------------------------------------------------------------
     def document_hashes(self) -> dict[str, str]:
@@ -627,15 +564,6 @@ def _validate(records: Sequence[DocumentRecord]) -> None:
                 )
 
 
-def _run_batched(
-    tx: Transaction | ManagedTransaction, query: str, rows: Sequence[Any], store: Neo4jStore
-) -> list[Any]:
-    out: list[Any] = []
-    for i in range(0, len(rows), BATCH_ROWS):
-        out += list(tx.run(query, kb=store.namespace, rows=list(rows[i : i + BATCH_ROWS])))
-    return out
-
-
 def _chunk_row(key: int, chunk: Chunk, vec: np.ndarray) -> dict[str, Any]:
     return {
         "key": key,
@@ -657,7 +585,3 @@ def _vector_batch(keys: list[int], vecs: list[bytes]) -> tuple[np.ndarray, np.nd
 
 def _entity(r: Any) -> Entity:
     return Entity(r["id"], r["name"], r["label"], tuple(sorted(r["aliases"])), r["count"])
-
-
-def _top_label(labels: Counter[str]) -> str:
-    return min(labels.items(), key=lambda kv: (-kv[1], kv[0]))[0] if labels else ""

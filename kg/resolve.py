@@ -133,6 +133,25 @@ def canonical_name(surfaces: Iterable[str]) -> str:
     return min(counts, key=lambda s: (-counts[s], -len(s), s))
 
 
+def entity_summary(counts: Counter[tuple[str, str]]) -> tuple[str, str, int]:
+    """An entity's name, label and mention count from its mentions counted per
+    (surface, label): the :func:`canonical_name` of the surfaces, the most
+    frequent label (ties -> alphabetical), the total. Raises ``ValueError`` when
+    no count is positive.
+
+    >>> entity_summary(Counter({("ESA", "ORG"): 2, ("European Space Agency", "GPE"): 1}))
+    ('ESA', 'ORG', 3)
+    """
+    surfaces: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    for (surface, label), n in counts.items():
+        if n > 0:
+            surfaces[surface] += n
+            labels[label] += n
+    name = canonical_name(surfaces)
+    return name, min(labels.items(), key=lambda kv: (-kv[1], kv[0]))[0], surfaces.total()
+
+
 @dataclass(frozen=True)
 class Resolution:
     """The mentions and relations of one document, with resolved entity ids."""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.resolve import canonical_name, normalize
+from kg.resolve import entity_summary, normalize
 from kg.store import (
     DocumentInfo,
     DocumentRecord,
@@ -304,22 +304,17 @@ class SqliteStore:
                 f"WHERE entity_id IN ({marks})",
                 part,
             ).fetchall()
-            surfaces: dict[str, Counter[str]] = {}
-            labels: dict[str, Counter[str]] = {}
+            counts: dict[str, Counter[tuple[str, str]]] = {}
             for eid, surface, label, n in rows:
-                surfaces.setdefault(eid, Counter())[surface] += n
-                labels.setdefault(eid, Counter())[label] += n
-            db.executemany(  # canonical_name counts a Counter's surfaces by their counts
+                counts.setdefault(eid, Counter())[(surface, label)] += n
+            db.executemany(
                 "INSERT INTO entities(id, name, label, mention_count) VALUES(?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET name = excluded.name, label = excluded.label, "
                 "mention_count = excluded.mention_count",
-                [
-                    (eid, canonical_name(s), _top_label(labels[eid]), s.total())
-                    for eid, s in surfaces.items()
-                ],
+                [(eid, *entity_summary(c)) for eid, c in counts.items()],
             )  # updated in place: a delete and insert would move every row in the id index
             db.executemany(
-                "DELETE FROM entities WHERE id=?", [(e,) for e in part if e not in surfaces]
+                "DELETE FROM entities WHERE id=?", [(e,) for e in part if e not in counts]
             )
 
     # -- reads -------------------------------------------------------------
@@ -537,10 +532,6 @@ class SqliteStore:
 
 def _mention_ids(records: Sequence[DocumentRecord]) -> set[str]:
     return {m.entity_id for rec in records for m in rec.mentions}
-
-
-def _top_label(labels: Counter[str]) -> str:
-    return min(labels.items(), key=lambda kv: (-kv[1], kv[0]))[0] if labels else ""
 
 
 def _batched(items: Sequence, n: int) -> Iterator[list]:

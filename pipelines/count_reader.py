@@ -37,7 +37,15 @@ import re
 from collections.abc import Sequence
 
 from kgqa.types import Hit
-from llm.grounding import _DIGIT_WORDS, _content_tokens, _found, _stem, _tokens, sentence_spans
+from llm.grounding import (
+    _DIGIT_WORDS,
+    _MONTHS,
+    _content_tokens,
+    _found,
+    _stem,
+    _tokens,
+    sentence_spans,
+)
 
 _UNITS = [w for n, w in sorted(_DIGIT_WORDS.items()) if n]  # "one" .. "twenty"
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
@@ -48,11 +56,7 @@ _COUNT = re.compile(
     re.I,
 )
 _NOT_A_COUNT = re.compile(r"\s*(?:%|per\s*cent|percent|st\b|nd\b|rd\b|th\b)", re.I)
-_MONTH = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b",
-    re.I,
-)
+_MONTH = re.compile(rf"\b(?:{_MONTHS})\b", re.I)
 # Nouns that count people: "how many people" (a generic count) is answered by "22
 # engineers"; "how many engineers" only by engineers.
 _GENERIC_PEOPLE = frozenset(_stem(w) for w in re.findall(

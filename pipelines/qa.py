@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from kgqa.errors import ConfigError
 from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
+from llm.grounding import _MONTHS as MONTH_NAMES
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, alignment, build_messages, ground_answer
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
@@ -308,8 +309,7 @@ class _Reader:
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
 
 
-_MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|"
-           r"November|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
+_MONTH = rf"(?i:\b(?:{MONTH_NAMES})\b\.?)"  # "June", "Dec."
 _ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
 
 
@@ -322,10 +322,10 @@ def _full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
     2020"); a question that asks for the year ("in what year") keeps the year.
     """
     text = ans.text.strip()
-    m = re.fullmatch(rf"(?:({_MONTHS}) )?(\d{{4}})", text)
+    m = re.fullmatch(rf"(?:({_MONTH}) )?(\d{{4}})", text)
     if ans.abstained or expects != "date" or not m or _ASKS_YEAR.search(question):
         return ans
-    month = re.escape(m.group(1)) if m.group(1) else _MONTHS
+    month = re.escape(m.group(1)) if m.group(1) else _MONTH
     year = m.group(2)
     dates = rf"\b\d{{1,2}} {month} {year}\b|\b{month} \d{{1,2}}, {year}\b"
     cited = {c.chunk_id for c in ans.citations if c.supported}

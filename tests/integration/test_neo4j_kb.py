@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 
+from kg import neo4j_entities
 from kg.neo4j_store import Neo4jSettings, Neo4jStore
 from kgqa.errors import ConfigError, StoreError
 from pipelines.ingest import IngestOptions
@@ -341,14 +342,13 @@ def test_cli_unreachable_server_exits_1(tmp_path, monkeypatch, capsys):
     assert uri in capsys.readouterr().err
 
 
-def test_server_stopped_mid_ingest_then_rerun_completes(tmp_path, corpus):
+def test_server_stopped_mid_ingest_then_rerun_completes(tmp_path, corpus, monkeypatch):
     """SIGKILL the server inside a write transaction; restart it; the same ingest completes."""
     server = Neo4jServer(tmp_path / "neo4j-home").start()
     try:
         settings = Neo4jSettings(uri=server.uri, user=server.user, password=server.password)
         kb = open_kb(tmp_path / "kb", "neo4j", settings)
-        store = kb.store
-        original = store._refresh_entities
+        original = neo4j_entities.apply_delta
         calls = []
 
         def refresh_then_crash(tx, *args):  # runs inside the write transaction
@@ -357,7 +357,7 @@ def test_server_stopped_mid_ingest_then_rerun_completes(tmp_path, corpus):
                 server.kill()
             return original(tx, *args)
 
-        store._refresh_entities = refresh_then_crash
+        monkeypatch.setattr(neo4j_entities, "apply_delta", refresh_then_crash)
         with pytest.raises(StoreError) as err:
             kb.ingest([corpus], options=QUIET)
         assert server.uri in str(err.value) and "run the same command again" in str(err.value)
