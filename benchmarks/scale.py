@@ -16,7 +16,10 @@ Builds a base of ``--chunks`` chunks straight through the store
   question's encoding: its vector and entity surfaces are given), and
   ``peak_rss_mb`` of that process;
 - ``add_1000_s``: 1,000 more documents written and indexed, against
-  ``add_1000_empty_s``, the same 1,000 into an empty base.
+  ``add_1000_empty_s``, the same 1,000 into an empty base; with ``--adds N``,
+  the median of N consecutive adds (``add_1000_mean_s``, ``add_1000_max_s``:
+  their mean and slowest, which take in the index's periodic merges) against
+  the median of N first adds into empty bases.
 
 The base is built under ``--workdir`` (default: a temporary folder, removed
 at the end unless ``--keep``). On Neo4j it uses the server of ``NEO4J_URI``
@@ -32,6 +35,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,15 +131,19 @@ def extra_documents(args: argparse.Namespace, first_doc: int = 10**8):
     return docs
 
 
-def add_1000(args: argparse.Namespace, path: Path, create: bool) -> float:
+def add_1000(args: argparse.Namespace, path: Path, create: bool, adds: int = 1) -> list[float]:
+    """Seconds for each of ``adds`` consecutive writes of 1,000 new documents (store and
+    index), the base kept open between them as a long-running process keeps it."""
     kb = open_kb(path, args, create=create)
     kb.searcher()  # the index is up to date before the clock starts
-    docs = extra_documents(args, first_doc=10**8 + kb.store.count_chunks())  # new ids
-    t = time.perf_counter()
-    for i in range(0, len(docs), BATCH_DOCS):
-        kb.store.write(docs[i : i + BATCH_DOCS])
-    kb.refresh()
-    seconds = time.perf_counter() - t
+    seconds = []
+    for _ in range(adds):
+        docs = extra_documents(args, first_doc=10**8 + kb.store.count_chunks())  # new ids
+        t = time.perf_counter()
+        for i in range(0, len(docs), BATCH_DOCS):
+            kb.store.write(docs[i : i + BATCH_DOCS])
+        kb.refresh()
+        seconds.append(time.perf_counter() - t)
     kb.close()
     return seconds
 
@@ -193,6 +201,11 @@ def main() -> None:
         "--reuse-store", action="store_true",
         help="with --workdir: keep a store built by an earlier run, rebuild only its index",
     )  # fmt: skip
+    ap.add_argument(
+        "--adds", type=int, default=1,
+        help="consecutive adds of 1,000 documents to time (median, mean, max; the empty "
+             "base's figure is the median of as many first adds into empty bases)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--search-only", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -217,12 +230,17 @@ def main() -> None:
         if proc.returncode != 0:
             raise SystemExit(f"search phase failed:\n{proc.stderr}")
         result.update(json.loads(proc.stdout.strip().splitlines()[-1]))
-        result["add_1000_s"] = add_1000(args, work / "kb", create=False)
-        result["add_1000_empty_s"] = add_1000(args, work / "empty", create=True)
+        grown = add_1000(args, work / "kb", create=False, adds=args.adds)
+        empty = [add_1000(args, work / f"empty-{i}", create=True)[0] for i in range(args.adds)]
+        result["add_1000_s"] = statistics.median(grown)
+        result["add_1000_empty_s"] = statistics.median(empty)
+        if args.adds > 1:
+            result["add_1000_mean_s"] = statistics.mean(grown)
+            result["add_1000_max_s"] = max(grown)
     finally:
         try:
             if args.graph_store == "neo4j" and not args.keep:
-                for kb in (work / "kb", work / "empty"):
+                for kb in (work / "kb", *sorted(work.glob("empty-*"))):
                     if (kb / "manifest.json").exists():
                         with open_kb(kb, args, create=False) as k:
                             k.store.drop()

@@ -26,6 +26,7 @@ def run_batched(
         out += list(tx.run(query, kb=namespace, rows=list(rows[i : i + BATCH_ROWS])))
     return out
 
+
 SCHEMA = (
     "CREATE CONSTRAINT kgqa_document IF NOT EXISTS FOR (n:Document) REQUIRE (n.kb, n.id) IS UNIQUE",
     "CREATE CONSTRAINT kgqa_chunk_key IF NOT EXISTS FOR (n:Chunk) REQUIRE (n.kb, n.key) IS UNIQUE",
@@ -206,7 +207,7 @@ MATCH (c:Chunk {kb: $kb})-[:PART_OF]->(d:Document)
 RETURN c.key, d.title, c.text ORDER BY c.key
 """
 
-ITER_ALIASES = "MATCH (:Chunk {kb: $kb})-[m:MENTIONS]->(e:Entity) RETURN e.id, m.surface, m.seq"
+ITER_ALIASES = "MATCH (e:Entity {kb: $kb}) UNWIND e.surfaces AS s RETURN DISTINCT e.id, s"
 
 ENTITY_NAMES = "MATCH (e:Entity {kb: $kb}) RETURN e.id, e.name"
 

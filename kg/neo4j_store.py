@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -421,13 +421,8 @@ class Neo4jStore:
             yield r[0], r[1], r[2]
 
     def iter_aliases(self) -> Iterator[tuple[str, str]]:
-        """Distinct ``(entity_id, surface)`` by entity id, then first mention (as SQLite)."""
-        rows = sorted((r[0], r[2], r[1]) for r in self._stream(q.ITER_ALIASES))
-        seen: set[tuple[str, str]] = set()
-        for eid, _seq, surface in rows:
-            if (eid, surface) not in seen:
-                seen.add((eid, surface))
-                yield eid, surface
+        """Distinct ``(entity_id, surface)``, by entity id, then surface (as SQLite)."""
+        yield from sorted({(r[0], r[1]) for r in self._stream(q.ITER_ALIASES)})
 
     def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         if ids is None:
@@ -489,7 +484,11 @@ class Neo4jStore:
         )
         return [_entity(r) for r in rows]
 
-    def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
+    def mentions(
+        self, entity_id: str, limit: int = 1000, chunk_keys: Iterable[int] | None = None
+    ) -> list[Mention]:
+        """See :meth:`kg.store.GraphStore.mentions`; the server's own indexes find them,
+        so ``chunk_keys`` is not needed."""
         rows = self._rows(q.MENTIONS_OF, id=entity_id, limit=limit)
         return [Mention(*r.values()) for r in rows]
 
@@ -512,7 +511,9 @@ class Neo4jStore:
             for r in rows
         ]
 
-    def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
+    def neighbours(
+        self, entity_id: str, limit: int = 100, chunk_keys: Iterable[int] | None = None
+    ) -> list[Neighbour]:
         by_other: dict[str, list[Relation]] = {}
         for rel in self.relations_of(entity_id, limit=20 * limit):
             other = rel.target if rel.source == entity_id else rel.source

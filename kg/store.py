@@ -10,7 +10,7 @@ before, in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -104,7 +104,7 @@ class GraphStore(Protocol):
         ...
 
     def iter_aliases(self) -> Iterator[tuple[str, str]]:
-        """Yield ``(entity_id, surface)`` once per distinct alias."""
+        """Yield ``(entity_id, surface)`` once per distinct alias, by entity id, then surface."""
         ...
 
     def entity_names(self, ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -155,9 +155,27 @@ class GraphStore(Protocol):
         """
         ...
 
-    def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]: ...
+    def mentions(
+        self, entity_id: str, limit: int = 1000, chunk_keys: Iterable[int] | None = None
+    ) -> list[Mention]:
+        """The entity's mentions, ordered by document and offset, at most ``limit``.
 
-    def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]: ...
+        ``chunk_keys``: the chunks that mention it, as the search index's postings
+        give them (:meth:`retrieval.search_index.SearchIndex.chunks_of_entity`); the
+        embedded store reads only those chunks' rows with them and scans every
+        mention without them. A store with entity-keyed indexes of its own (Neo4j)
+        ignores them.
+        """
+        ...
+
+    def neighbours(
+        self, entity_id: str, limit: int = 100, chunk_keys: Iterable[int] | None = None
+    ) -> list[Neighbour]:
+        """The entities related to this one, most relations first, at most ``limit``.
+
+        ``chunk_keys``: the chunks that evidence its relations (as for :meth:`mentions`).
+        """
+        ...
 
     def iter_mention_edges(self) -> Iterator[tuple[int, str]]:
         """Yield ``(chunk_key, entity_id)`` for every mention."""

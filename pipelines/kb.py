@@ -117,8 +117,10 @@ class KnowledgeBase:
         manifest = read_manifest(path) if path.exists() else None
         if manifest is None:
             if not create:
-                raise StoreError(f"{path}: no knowledge base here (no manifest.json); "
-                                 f"build one with: kgqa ingest FILES --kb {path}")
+                raise StoreError(
+                    f"{path}: no knowledge base here (no manifest.json); "
+                    f"build one with: kgqa ingest FILES --kb {path}"
+                )
             if path.exists() and any(path.iterdir()):
                 raise StoreError(
                     f"{path}: directory is not empty and holds no knowledge base; "
@@ -293,10 +295,15 @@ class KnowledgeBase:
         return self.store.search_entities(search, limit)
 
     def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
-        return self.store.mentions(self.entity(entity_id).id, limit)
+        """The entity's mentions, by document and offset (at most ``limit``)."""
+        eid = self.entity(entity_id).id
+        return self.store.mentions(eid, limit, self.index.chunks_of_entity(eid))
 
     def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
-        return self.store.neighbours(self.entity(entity_id).id, limit)
+        """Entities related to this one, most relations first (at most ``limit``)."""
+        eid = self.entity(entity_id).id
+        keys = self.index.chunks_of_entity(eid, relations=True)
+        return self.store.neighbours(eid, limit, keys)
 
     def search(self, question: str, *, mode: str = "hybrid", top_k: int = 5) -> list[Hit]:
         """Retrieve the ``top_k`` chunks that best answer ``question``.
@@ -338,8 +345,8 @@ class KnowledgeBase:
             retrieve=retrieve,
             generator=generator or self.generator,
             document_text=lambda doc_id: self.document(doc_id).text,
-            analyse=self.analyser or (
-                self.question_shape if isinstance(self.extractor, ParsesText) else None),
+            analyse=self.analyser
+            or (self.question_shape if isinstance(self.extractor, ParsesText) else None),
             entity_label=self.entity_label,
             config=cfg,
             stream_to=stream_to,
@@ -396,9 +403,11 @@ class KnowledgeBase:
         if not isinstance(self.extractor, ParsesText):
             return Conversation(self.ask)
         extractor = self.extractor
-        resolver = FollowUpResolver(extractor.load,
-                                    is_name=lambda text: self.searcher().corpus.is_name(text),
-                                    entity_label=self.entity_label)
+        resolver = FollowUpResolver(
+            extractor.load,
+            is_name=lambda text: self.searcher().corpus.is_name(text),
+            entity_label=self.entity_label,
+        )
         return Conversation(self.ask, resolver.rewrite)
 
     def question_shape(self, question: str) -> QuestionShape:
@@ -410,8 +419,10 @@ class KnowledgeBase:
         from pipelines.question_shape import analyse
 
         if not isinstance(self.extractor, ParsesText):
-            raise ConfigError(f"the extractor {self.extractor.name} has no language pipeline "
-                              "to parse questions with")
+            raise ConfigError(
+                f"the extractor {self.extractor.name} has no language pipeline "
+                "to parse questions with"
+            )
         return analyse(self.extractor.load(), question, is_name=self.searcher().corpus.is_name)
 
     def entity_label(self, name: str) -> str | None:

@@ -146,9 +146,7 @@ class EntityGraph:
             return owner[keep], rows[keep]
         return owner, rows
 
-    def chunks_of(
-        self, entities: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    def chunks_of(self, entities: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """``(owner, row)``: the live chunks mentioning each of ``entities``."""
         owner, rows, _ = lookup(self.chunk_postings, np.asarray(entities, np.uint64))
         return self._live(owner, rows)
@@ -158,6 +156,17 @@ class EntityGraph:
         keys = hash_strings([self.ids[int(e)] for e in np.asarray(entities, np.int64)])
         owner, rows, _ = lookup(self.about_postings, keys)
         return self._live(owner, rows)
+
+    def relation_rows(self, entity: int) -> NDArray[np.int64]:
+        """The live rows evidencing a relation of ``entity`` (either end), ascending."""
+        bounds = pair_keys(np.array([entity, entity + 1]), np.zeros(2, np.int64))
+        low, high = int(bounds[0]), int(bounds[1])  # every key (entity, *)
+        found = []
+        for seg in self.pair_postings:
+            start, end = seg.find_range(low, high)
+            found.append(np.asarray(seg.target[start:end], np.int64))
+        rows = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        return self._live(rows, rows)[1]
 
     def related(
         self, entities: NDArray[np.int64]

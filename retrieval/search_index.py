@@ -191,6 +191,27 @@ class SearchIndex:
                 return int(e)
         return -1
 
+    def chunks_of_entity(
+        self, entity_id: str, *, relations: bool = False
+    ) -> NDArray[np.int64] | None:
+        """Keys of the live chunks that mention ``entity_id`` (``relations``: that
+        evidence a relation of it), ascending, ``(n,)``; empty for an unknown entity.
+
+        None when this index keeps no graph part (a Neo4j base, whose server
+        indexes mentions by entity). The embedded store reads an entity's
+        mentions and relations through these (:mod:`kg.sqlite_store`).
+        """
+        if "graph" not in self.parts:
+            return None
+        e = self.entity_index(entity_id)
+        if e < 0:
+            return np.zeros(0, np.int64)
+        if relations:
+            rows = self.graph.relation_rows(e)
+        else:
+            rows = np.unique(self.graph.chunks_of(np.array([e], np.int64))[1])
+        return self.keys_of(rows)
+
     # -- the parts a query reads -----------------------------------------------------------
     def _need(self, part: str) -> None:
         if part not in self.parts:

@@ -289,8 +289,8 @@ def test_iter_methods_follow_write_order(store):
     ]
     assert len(edges) == 8
     assert list(store.iter_aliases()) == [
-        ("acme corp", "Acme Corp"),
         ("acme corp", "ACME Corp."),
+        ("acme corp", "Acme Corp"),
         ("lisbon", "Lisbon"),
         ("maria okafor", "Maria Okafor"),
         ("northwind", "Northwind"),

@@ -103,6 +103,23 @@ def test_delete_removes_what_only_it_supported(fake_kb, corpus):
         fake_kb.delete("acme.md")
 
 
+def test_mentions_and_neighbours_come_through_the_index_as_the_store_has_them(fake_kb, corpus):
+    """The embedded store keeps no entity-keyed index: the search index names the chunks."""
+    fake_kb.ingest([corpus], options=QUIET)
+    fake_kb.delete("maria.txt")
+    fake_kb.ingest(
+        [Document("m2", "M2", "Maria Okafor moved to Lisbon with Zeta Labs.")], options=QUIET
+    )
+    store = fake_kb.store
+    for eid in store.entity_ids():
+        keys = fake_kb.index.chunks_of_entity(eid).tolist()
+        assert keys == sorted({k for k, e in store.iter_mention_edges() if e == eid})
+        assert fake_kb.mentions(eid) == store.mentions(eid)  # the scan, no chunk keys
+        assert fake_kb.neighbours(eid) == store.neighbours(eid)
+    assert {m.doc_id for m in fake_kb.mentions("Maria Okafor")} == {"acme.md", "m2"}
+    assert fake_kb.index.chunks_of_entity("nobody").tolist() == []
+
+
 def test_aliases_keep_their_sources(fake_kb):
     fake_kb.ingest(
         [Document("a", "A", "ACME Corp. makes robots."), Document("b", "B", "Acme Corp sells.")],

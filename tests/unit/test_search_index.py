@@ -94,6 +94,22 @@ def test_incremental_updates_equal_a_rebuild(tmp_path, store):
     assert answers(incremental, qs) == answers(rebuilt, qs)
 
 
+def test_no_merge_makes_a_segment_above_the_cap(tmp_path, store, monkeypatch):
+    from retrieval import index_writer
+
+    monkeypatch.setattr(index_writer, "MAX_SEGMENT_ROWS", 200)  # two updates' rows
+    vocab, batches = corpus()
+    for batch in batches:
+        store.write(batch)
+        index = derived.refresh_index(tmp_path / "capped", store, DIM)
+    sizes = [b - a for a, b in (seg["rows"] for seg in index.manifest["segments"])]
+    assert max(sizes) <= 200 and len(sizes) >= index.n_rows // 200
+    rebuilt = derived.refresh_index(tmp_path / "rebuilt", store, DIM)
+    written = [r for batch in batches for r in batch]
+    assert answers(index, questions(vocab, written, 12)) == answers(
+        rebuilt, questions(vocab, written, 12))
+
+
 def test_an_unchanged_store_is_not_rewritten(tmp_path, store):
     _, batches = corpus(200)
     store.write(batches[0])
