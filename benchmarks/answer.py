@@ -68,7 +68,8 @@ def main() -> None:
                          "before is not generated again (for ablations; times then lie)")
     ap.add_argument("--without", action="append", default=[],
                     choices=("hops", "compare", "check_type", "distinct_documents",
-                             "second_look", "min_alignment", "read_counts"),
+                             "second_look", "min_alignment", "read_counts",
+                             "check_modifiers", "read_spans"),
                     help="turn one QAConfig step off (repeatable)")
     args = ap.parse_args()
 

@@ -36,6 +36,8 @@ ABLATIONS = {
     "merge-chunks": "distinct_documents",
     "second-look": "second_look",
     "count-reader": "read_counts",
+    "modifier-check": "check_modifiers",
+    "span-reader": "read_spans",
 }
 
 

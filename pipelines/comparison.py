@@ -232,12 +232,22 @@ class YesNoPlan:
     options: tuple[str, str]
     questions: tuple[str, str]
     test: Literal["all", "same"]
+    modifiers: tuple[str, ...] = ()  # "all": the words before the noun ("American" directors)
 
 
 _PAIR = re.compile(
     r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?:both\s+)?(?P<a>[A-Z0-9][^,?]*?)\s+and\s+"
     r"(?P<b>[A-Z0-9][^,?]*?)\s+(?P<rest>(?:both\s+)?[a-z][^?]*?)\s*\??\s*$")
 _SAME = re.compile(r"^(?:both\s+)?(?P<pre>.*?)\s*\bthe same\s+(?P<noun>[a-z]+)\s*(?P<post>.*)$")
+
+
+_LISTED = re.compile(
+    r"^(?P<aux>[Aa]re|[Ww]ere)\s+both\s+[a-z][a-z ]*?,\s+(?P<a>[^,?]+?)\s+and\s+"
+    r"(?P<b>[^,?]+?),\s+(?P<rest>[A-Za-z][^?]*?)\s*\??\s*$")
+
+
+def _no_the(option: str) -> str:
+    return option[4:] if option.lower().startswith("the ") else option
 
 
 def plan_yes_no(question: str) -> YesNoPlan | None:
@@ -249,6 +259,10 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     ('In which province is Nantong situated?', 'In which province is Jingdezhen situated?')
     """
     text = " ".join(question.split())
+    listed = _LISTED.match(text)  # "Are both magazines, A and B, British publications?"
+    if listed is not None:
+        text = (f"{listed.group('aux')} {_no_the(listed.group('a'))} and "
+                f"{_no_the(listed.group('b'))} both {listed.group('rest')}?")
     m = _PAIR.match(text)
     both = re.match(r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?P<a>[A-Z0-9].*?)\s+and\s+"
                     r"(?P<b>[A-Z0-9].*?)\s+(?P<rest>both\s+[^?]*?)\s*\??\s*$", text)
@@ -279,12 +293,47 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     if not rest.startswith("both "):
         return None
     predicate = rest[len("both "):].split()
-    if not predicate or len(predicate) > 5:
+    if not predicate or len(predicate) > 5 or any(
+        w.lower() in _PREPOSITIONS or any(c.isdigit() for c in w) for w in predicate
+    ):  # "both released in 2013" is no "Is A a N?" question
         return None
     last = _singular(predicate[-1])
     phrase = " ".join([*predicate[:-1], last])
     qs = tuple(f"{be} {x} {_article(phrase)} {phrase}?" for x in (a, b))
-    return YesNoPlan((a, b), qs, "all")  # type: ignore[arg-type]
+    modifiers = tuple(w for w in predicate[:-1] if w.isalpha() and w.lower() not in _NOT_MODIFIERS)
+    return YesNoPlan((a, b), qs, "all", modifiers)  # type: ignore[arg-type]
+
+
+_PREPOSITIONS = frozenset({"in", "on", "at", "by", "from", "to", "for", "with", "of", "into",
+                           "about", "as", "than", "since", "during", "before", "after"})
+_NOT_MODIFIERS = frozenset({"a", "an", "the", "of", "and", "or", "very", "still", "also", "now"})
+
+
+def lacks_modifiers(plan: YesNoPlan, option: str, passages: list[tuple[str, str]]) -> bool:
+    """True when a passage about ``option`` is found and none says its modifiers.
+
+    A small reader answers "Is Géza von Cziffra an American director?" with
+    "yes" from a passage that calls him a Hungarian-Austrian film director.
+    A "yes" needs the words that qualify the noun: each modifier (or a word
+    sharing its stem: "animated"/"animation", "British"/"Britain") must occur
+    in a passage whose title or text names the option. ``passages`` are
+    ``(title, text)``; False when none names the option (nothing to check).
+    """
+    if plan.test != "all" or not plan.modifiers:
+        return False
+    name = option.lower()
+    about = [f"{t}\n{x}" for t, x in passages if name in t.lower() or name in x.lower()]
+    if not about:
+        return False
+    words = set(re.findall(r"[a-z]+", "\n".join(about).lower()))
+    return not all(any(_same_stem(m.lower(), w) for w in words) for m in plan.modifiers)
+
+
+def _same_stem(modifier: str, word: str) -> bool:
+    if len(modifier) < 5:
+        return word.startswith(modifier)
+    n = max(4, len(modifier) - 3)
+    return word[:n] == modifier[:n]
 
 
 def _singular(word: str) -> str:
