@@ -37,7 +37,6 @@ ABLATIONS = {
     "second-look": "second_look",
     "count-reader": "read_counts",
     "modifier-check": "check_modifiers",
-    "span-reader": "read_spans",
 }
 
 

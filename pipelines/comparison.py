@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pipelines.modifier_check import modifiers
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Token
@@ -232,7 +234,7 @@ class YesNoPlan:
     options: tuple[str, str]
     questions: tuple[str, str]
     test: Literal["all", "same"]
-    modifiers: tuple[str, ...] = ()  # "all": the words before the noun ("American" directors)
+    modifiers: tuple[str, ...] = ()  # "all": what qualifies the noun ("American" directors)
 
 
 _PAIR = re.compile(
@@ -242,7 +244,7 @@ _SAME = re.compile(r"^(?:both\s+)?(?P<pre>.*?)\s*\bthe same\s+(?P<noun>[a-z]+)\s
 
 
 _LISTED = re.compile(
-    r"^(?P<aux>[Aa]re|[Ww]ere)\s+both\s+[a-z][a-z ]*?,\s+(?P<a>[^,?]+?)\s+and\s+"
+    r"^(?P<aux>[Aa]re|[Ww]ere)\s+both\s+(?P<kind>[a-z][a-z ]*?),\s+(?P<a>[^,?]+?)\s+and\s+"
     r"(?P<b>[^,?]+?),\s+(?P<rest>[A-Za-z][^?]*?)\s*\??\s*$")
 
 
@@ -261,8 +263,11 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     text = " ".join(question.split())
     listed = _LISTED.match(text)  # "Are both magazines, A and B, British publications?"
     if listed is not None:
+        rest = listed.group("rest")
+        if len(rest.split()) == 1:  # "Are both films, A and B, animated?": animated films
+            rest = f"{rest} {listed.group('kind')}"
         text = (f"{listed.group('aux')} {_no_the(listed.group('a'))} and "
-                f"{_no_the(listed.group('b'))} both {listed.group('rest')}?")
+                f"{_no_the(listed.group('b'))} both {rest}?")
     m = _PAIR.match(text)
     both = re.match(r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?P<a>[A-Z0-9].*?)\s+and\s+"
                     r"(?P<b>[A-Z0-9].*?)\s+(?P<rest>both\s+[^?]*?)\s*\??\s*$", text)
@@ -293,49 +298,16 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     if not rest.startswith("both "):
         return None
     predicate = rest[len("both "):].split()
-    if not predicate or len(predicate) > 5 or any(
-        w.lower() in _PREPOSITIONS or any(c.isdigit() for c in w) for w in predicate
-    ):  # "both released in 2013" is no "Is A a N?" question
-        return None
+    if not predicate or len(predicate) > 5 or any(w.lower() in _PREPOSITIONS for w in predicate):
+        return None  # "both released in 2013" is no "Is A a N?" question
     last = _singular(predicate[-1])
     phrase = " ".join([*predicate[:-1], last])
     qs = tuple(f"{be} {x} {_article(phrase)} {phrase}?" for x in (a, b))
-    modifiers = tuple(w for w in predicate[:-1] if w.isalpha() and w.lower() not in _NOT_MODIFIERS)
-    return YesNoPlan((a, b), qs, "all", modifiers)  # type: ignore[arg-type]
+    return YesNoPlan((a, b), qs, "all", modifiers(predicate[:-1]))  # type: ignore[arg-type]
 
 
 _PREPOSITIONS = frozenset({"in", "on", "at", "by", "from", "to", "for", "with", "of", "into",
                            "about", "as", "than", "since", "during", "before", "after"})
-_NOT_MODIFIERS = frozenset({"a", "an", "the", "of", "and", "or", "very", "still", "also", "now"})
-
-
-def lacks_modifiers(plan: YesNoPlan, option: str, passages: list[tuple[str, str]]) -> bool:
-    """True when a passage about ``option`` is found and none says its modifiers.
-
-    A small reader answers "Is Géza von Cziffra an American director?" with
-    "yes" from a passage that calls him a Hungarian-Austrian film director.
-    A "yes" needs the words that qualify the noun: each modifier (or a word
-    sharing its stem: "animated"/"animation", "British"/"Britain") must occur
-    in a passage whose title or text names the option. ``passages`` are
-    ``(title, text)``; False when none names the option (nothing to check).
-    """
-    if plan.test != "all" or not plan.modifiers:
-        return False
-    name = option.lower()
-    about = [f"{t}\n{x}" for t, x in passages if name in t.lower() or name in x.lower()]
-    if not about:
-        return False
-    words = set(re.findall(r"[a-z]+", "\n".join(about).lower()))
-    return not all(any(_same_stem(m.lower(), w) for w in words) for m in plan.modifiers)
-
-
-def _same_stem(modifier: str, word: str) -> bool:
-    if len(modifier) < 5:
-        return word.startswith(modifier)
-    n = max(4, len(modifier) - 3)
-    return word[:n] == modifier[:n]
-
-
 def _singular(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"

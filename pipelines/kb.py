@@ -53,6 +53,9 @@ from pipelines.stores import check_store, new_store_ref, open_store
 from retrieval.embed import DEFAULT_EMBEDDER, Embedder, make_embedder
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from kg.neo4j_store import Neo4jSettings
     from llm.generator import Generator
     from pipelines.conversation import Conversation
@@ -297,13 +300,21 @@ class KnowledgeBase:
     def mentions(self, entity_id: str, limit: int = 1000) -> list[Mention]:
         """The entity's mentions, by document and offset (at most ``limit``)."""
         eid = self.entity(entity_id).id
-        return self.store.mentions(eid, limit, self.index.chunks_of_entity(eid))
+        return self.store.mentions(eid, limit, self._chunks_of(eid, relations=False))
 
     def neighbours(self, entity_id: str, limit: int = 100) -> list[Neighbour]:
         """Entities related to this one, most relations first (at most ``limit``)."""
         eid = self.entity(entity_id).id
-        keys = self.index.chunks_of_entity(eid, relations=True)
-        return self.store.neighbours(eid, limit, keys)
+        return self.store.neighbours(eid, limit, self._chunks_of(eid, relations=True))
+
+    def _chunks_of(self, entity_id: str, *, relations: bool) -> NDArray[np.int64] | None:
+        """The entity's chunks from the search index; None (the store scans) when the
+        index cannot be brought up to date (a read-only base written since)."""
+        try:
+            index = self.index
+        except (OSError, StoreError):
+            return None
+        return index.chunks_of_entity(entity_id, relations=relations)
 
     def search(self, question: str, *, mode: str = "hybrid", top_k: int = 5) -> list[Hit]:
         """Retrieve the ``top_k`` chunks that best answer ``question``.

@@ -41,16 +41,10 @@ from llm.generator import ChatMessage, Generator
 from llm.grounding import _MONTHS as MONTH_NAMES
 from llm.grounding import ABSTAIN_TEXT, PromptConfig, alignment, build_messages, ground_answer
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
-from pipelines.comparison import (
-    ComparisonPlan,
-    YesNoPlan,
-    decide,
-    decide_yes_no,
-    lacks_modifiers,
-)
+from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
+from pipelines.modifier_check import lacks_modifiers
 from pipelines.question_shape import QuestionShape
-from pipelines.span_reader import read_span
 
 #: ``retrieve(question, top_k)`` -> hits, best first.
 Retrieve = Callable[[str, int], Sequence[Hit]]
@@ -94,12 +88,9 @@ class QAConfig:
     # A question that expects a number and got no supported answer takes the count
     # its best-matching evidence sentence states (pipelines.count_reader).
     read_counts: bool = True
-    # "Are A and B both American directors?": an option's "yes" turns to "no" when a
-    # passage about it is found and none says "American" (pipelines.comparison).
+    # "Are A and B both American directors?": an option's "yes" turns to "no" when
+    # evidence about it is found and does not say "American" (pipelines.modifier_check).
     check_modifiers: bool = True
-    # A question that expects a name or a date and got no supported answer takes the
-    # entity of that kind its best-matching evidence sentence names (pipelines.span_reader).
-    read_spans: bool = True
 
 
 def answer(
@@ -166,7 +157,6 @@ def answer(
         direct = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
         if not direct.abstained:
             final, steps = direct, []
-    final = reader.extract(final, expects)
     if steps:
         last = _step(asked, final)
         steps.append(last)
@@ -231,6 +221,10 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
     expects = "yes_no" if plan.test == "all" else "any"
     for option, option_question in zip(plan.options, plan.questions, strict=True):
         hop = reader.read(option_question, expects, reader.cfg.hop_top_k)
+        passages = [(h.title, h.chunk.text) for h in hop.hits]
+        if (reader.cfg.check_modifiers and hop.text.lower().startswith("yes")
+                and lacks_modifiers(plan.modifiers, option, passages)):
+            hop = replace(hop, text="no")  # a "yes" its evidence does not bear out
         steps.append(_step(option_question, hop, replaces=option))
         if on_step is not None:
             on_step(steps[-1])
@@ -238,11 +232,6 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
             return None
         hops.append(hop)
     values = [hop.text for hop in hops]
-    for i, hop in enumerate(hops):  # a "yes" must be said of the option, modifiers and all
-        passages = [(h.title, h.chunk.text) for h in hop.hits]
-        if (reader.cfg.check_modifiers and values[i].lower().startswith("yes")
-                and lacks_modifiers(plan, plan.options[i], passages)):
-            values[i] = "no"
     verdict = decide_yes_no(plan, (values[0], values[1]))
     if verdict is None:
         return None
@@ -308,20 +297,6 @@ class _Reader:
                                     max_passages=prompt.max_passages)  # fmt: skip
         ans = _full_date(_trim_to_place(ans, question, expects), question, expects)
         return _full_name(ans, expects)
-
-    def extract(self, ans: Answer, expects: AnswerType | str) -> Answer:
-        """The last resort for an abstention: the name or date of the expected kind that
-        the best-matching sentence of its passages states (pipelines.span_reader)."""
-        if not ans.abstained or not self.cfg.read_spans or self.entity_label is None:
-            return ans
-        hits = ans.hits[: self.cfg.prompt.max_passages]
-        found = read_span(ans.question, hits, str(expects), self.entity_label)
-        if found is None:
-            return ans
-        value, n = found
-        got = ground_answer(ans.question, f"{value} [{n}]", hits,
-                            document_text=self.document_text, max_passages=len(hits))
-        return _full_date(got, ans.question, expects)
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str,

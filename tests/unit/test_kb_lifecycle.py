@@ -120,6 +120,25 @@ def test_mentions_and_neighbours_come_through_the_index_as_the_store_has_them(fa
     assert fake_kb.index.chunks_of_entity("nobody").tolist() == []
 
 
+def test_mentions_are_read_when_the_index_cannot_be_brought_up_to_date(
+    fake_kb, corpus, monkeypatch
+):
+    from pipelines import derived
+
+    fake_kb.ingest([corpus], options=QUIET)
+    kb = reopen(fake_kb)
+    expected = kb.store.mentions("maria okafor")
+    kb.store.write([])  # the store moves on; the index is now stale
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system", str(kb.path / "index"))
+
+    monkeypatch.setattr(derived, "refresh_index", read_only)
+    assert kb.mentions("Maria Okafor") == expected  # the store scans instead
+    assert {n.entity.name for n in kb.neighbours("Maria Okafor")} >= {"Acme Robotics"}
+    kb.close()
+
+
 def test_aliases_keep_their_sources(fake_kb):
     fake_kb.ingest(
         [Document("a", "A", "ACME Corp. makes robots."), Document("b", "B", "Acme Corp sells.")],

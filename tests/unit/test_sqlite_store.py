@@ -72,4 +72,7 @@ def test_reads_through_chunk_keys_equal_the_scans(tmp_path):
         assert store.mentions(eid, 1, sorted(chunk_keys)) == store.mentions(eid, 1)
         assert store.neighbours(eid, chunk_keys=sorted(chunk_keys)) == store.neighbours(eid)
     assert store.mentions("acme corp", chunk_keys=[]) == []
+    every = sorted(keys["acme corp"])  # a negative limit is none, as in SQL
+    assert store.mentions("acme corp", -1, every) == store.mentions("acme corp", -1)
+    assert store.relations_of("acme corp", -1, every) == store.relations_of("acme corp", -1)
     store.close()
