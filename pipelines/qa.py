@@ -39,7 +39,14 @@ from kgqa.errors import ConfigError
 from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
 from llm.grounding import _MONTHS as MONTH_NAMES
-from llm.grounding import ABSTAIN_TEXT, PromptConfig, alignment, build_messages, ground_answer
+from llm.grounding import (
+    ABSTAIN_TEXT,
+    PromptConfig,
+    alignment,
+    answer_fits_question,
+    build_messages,
+    ground_answer,
+)
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
@@ -150,6 +157,10 @@ def answer(
         steps = steps[:-1]
     expects = shape.expects if shape is not None else expected_type(question)
     final = reader.read(asked, expects, cfg.top_k, stream_to=stream_to)
+    if steps and not final.abstained and not answer_fits_question(final.text, question):
+        # "Amy Johnson" to "What was the profession of Amy Johnson, whom ...?": the chain
+        # ended on what the question itself names
+        final = replace(final, text=ABSTAIN_TEXT, citations=(), abstained=True)
     if final.abstained and steps:
         # The chain's last question found nothing: the question as asked may.
         if stream_to is not None:

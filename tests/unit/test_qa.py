@@ -203,6 +203,20 @@ def test_a_hop_that_cannot_be_answered_falls_back_to_the_question_as_asked(kb):
     assert ans.text == "University of Porto" and ans.steps == ()
 
 
+def test_a_chain_ending_on_what_the_question_names_falls_back_to_the_question(kb):
+    q = "Which city was the company of Maria Okafor founded in?"
+    shape = bridge_shape(q, "the company of Maria Okafor", "Which company did Maria Okafor "
+                         "found?")  # fmt: skip
+    gen = ScriptedGenerator(reply_by_question({
+        "Which company did Maria Okafor found?": "Acme Robotics",
+        "Which city was Acme Robotics founded in?": "Maria Okafor",  # the question's own name
+        "the company of Maria Okafor founded in?": "Lisbon",
+    }))
+    ans = ask(kb, q, gen, analyse=lambda text: shape if text == q else QuestionShape(
+        text, "single", "any"))
+    assert ans.text == "Lisbon" and ans.steps == ()
+
+
 def test_a_bridge_that_keeps_coming_back_stops(kb):
     q = "Which university did the founder of Acme Robotics attend?"
     shape = bridge_shape(q, "the founder of Acme Robotics", "Who founded Acme Robotics?")
