@@ -460,8 +460,8 @@ class SqliteStore:
                     return out
                 marks = ",".join(f"?{i + 3}" for i in range(len(part)))
                 sql = f"{_RELATION_SELECT}{where} AND r.chunk_key IN ({marks}) ORDER BY r.rowid"
-                rows = self.db.execute(sql + " LIMIT ?2", (entity_id, limit - len(out), *part))
-                out += [Relation(*r) for r in rows]
+                cur = self.db.execute(sql + " LIMIT ?2", (entity_id, limit - len(out), *part))
+                out += [Relation(*r) for r in cur]
         return out
 
     def neighbours(

@@ -80,6 +80,7 @@ class TransformersGenerator:
         self._tokenizer: Any = None
         self._lock = threading.RLock()
         self._prefixes: dict[str, tuple[Any, Any]] = {}  # system prompt -> (ids, KV cache)
+        self._free_cores: FreeCores | None = None  # set on a CPU load without fixed threads
 
     # -- loading -------------------------------------------------------------
     def load(self) -> TransformersGenerator:
@@ -111,9 +112,11 @@ class TransformersGenerator:
             raise ConfigError("int8 is the CPU path; on CUDA use bf16, fp16 or fp32")
         self.precision = precision
         if self.device == "cpu":
-            # $KGQA_THREADS, else the cores other processes leave free (see cpu_threads)
-            n = self.threads or int(os.environ.get("KGQA_THREADS") or 0) or cpu_threads()
-            torch.set_num_threads(max(1, n))
+            # $KGQA_THREADS, else the cores other processes leave free (see cpu_threads),
+            # followed from one generation to the next (see FreeCores)
+            fixed = self.threads or int(os.environ.get("KGQA_THREADS") or 0)
+            torch.set_num_threads(max(1, fixed or cpu_threads()))
+            self._free_cores = None if fixed else FreeCores()
 
         model_dir = self._resolve_dir()
         tok, model = _from_pretrained(model_dir)
@@ -193,6 +196,7 @@ class TransformersGenerator:
 
         def work() -> None:
             with self._lock, torch.inference_mode():
+                self._follow_free_cores()
                 try:
                     cache = self._reuse_prefix(prefix, enc["input_ids"])
                     self._model.generate(**enc, streamer=streamer, **_cache_kw(cache), **kwargs)
@@ -211,6 +215,15 @@ class TransformersGenerator:
             raise ModelError(f"generation with {self.name} failed: {errors[0]}") from errors[0]
 
     # -- internals -----------------------------------------------------------
+    def _follow_free_cores(self) -> None:
+        """Generate on the cores other processes left free since the last generation
+        (the load average, read once at load, lags a finished job by minutes)."""
+        import torch
+
+        free = self._free_cores.threads() if self._free_cores is not None else None
+        if free is not None and free != torch.get_num_threads():
+            torch.set_num_threads(free)
+
     def _prompt_parts(self, messages: Messages) -> tuple[str, str | None]:
         """The prompt text, and its leading system-message part when it has one."""
         return prompt_parts(self.tokenizer, messages)
@@ -276,6 +289,7 @@ class TransformersGenerator:
         n_prompt = enc["input_ids"].shape[1]  # (batch, prompt_len), left-padded
         kwargs = self._gen_kwargs(max_new_tokens, stop, n_prompt)
         with self._lock, torch.inference_mode():
+            self._follow_free_cores()
             try:
                 cache = self._reuse_prefix(prefix, enc["input_ids"])
                 out = self._model.generate(**enc, **_cache_kw(cache), **kwargs)  # (batch, len+new)
@@ -352,6 +366,39 @@ def cpu_threads() -> int:
     except OSError:  # no load average on this platform
         return cores
     return max(1, min(cores, round(cores - busy)))
+
+
+class FreeCores:
+    """Threads for the next generation, from the CPU time other processes used since
+    the last reading: ``/proc/stat``'s busy time less this process's own CPU time,
+    over the wall time between readings (Linux; elsewhere, and over less than half
+    a second, no answer). Unlike the load average, it forgets a finished job at once.
+    """
+
+    def __init__(self) -> None:
+        self.cores = len(os.sched_getaffinity(0))
+        self._last = self.sample()
+
+    @staticmethod
+    def sample() -> tuple[float, float, float] | None:
+        """``(busy CPU seconds of the machine, of this process, wall seconds)``."""
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                ticks = [int(x) for x in f.readline().split()[1:8]]
+        except (OSError, ValueError):
+            return None
+        busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
+        own = sum(os.times()[:2])
+        return busy, own, time.monotonic()
+
+    def threads(self) -> int | None:
+        now = self.sample()
+        last = self._last
+        if now is None or last is None or now[2] - last[2] < 0.5:
+            return None
+        self._last = now
+        others = max(0.0, (now[0] - last[0]) - (now[1] - last[1])) / (now[2] - last[2])
+        return max(1, min(self.cores, round(self.cores - others)))
 
 
 class _StopOnText:
