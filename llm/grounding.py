@@ -376,6 +376,8 @@ def shorten_answer(answer: str, question: str) -> str:
     'Antara Mali'
     >>> shorten_answer("Maria Okafor", "Who founded Acme?")
     'Maria Okafor'
+    >>> shorten_answer("Maria Okafor She", "Who founded Acme?")
+    'Maria Okafor'
     """
     words = answer.split()
     q = set(_tokens(question)) | {_stem(t) for t in _tokens(question)}
@@ -383,6 +385,8 @@ def shorten_answer(answer: str, question: str) -> str:
     if first in ("yes", "no") and is_yes_no_question(question):
         return first
     words = _drop_asked_kind(words, question)
+    while len(words) > 1 and words[-1] in _NEXT_SENTENCE:
+        words = words[:-1]  # "Peter Jackson He": a name run on into the next sentence
     answer = " ".join(words)
     content = [i for i, w in enumerate(words) if _content_tokens(w)]
     echoed = [i for i in content
@@ -401,6 +405,9 @@ def shorten_answer(answer: str, question: str) -> str:
         b += 1
     short = " ".join(words[a:b + 1]).strip(" ,;:.\"'")
     return short or answer
+
+
+_NEXT_SENTENCE = frozenset({"He", "She", "It", "They", "His", "Her", "Its", "Their", "This"})
 
 
 def _drop_trailing_aside(answer: str) -> str:

@@ -264,7 +264,7 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     listed = _LISTED.match(text)  # "Are both magazines, A and B, British publications?"
     if listed is not None:
         rest = listed.group("rest")
-        if len(rest.split()) == 1:  # "Are both films, A and B, animated?": animated films
+        if len(rest.split()) == 1 and not rest.endswith("s"):  # "..., A and B, animated?"
             rest = f"{rest} {listed.group('kind')}"
         text = (f"{listed.group('aux')} {_no_the(listed.group('a'))} and "
                 f"{_no_the(listed.group('b'))} both {rest}?")
@@ -298,8 +298,10 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     if not rest.startswith("both "):
         return None
     predicate = rest[len("both "):].split()
-    if not predicate or len(predicate) > 5 or any(w.lower() in _PREPOSITIONS for w in predicate):
-        return None  # "both released in 2013" is no "Is A a N?" question
+    if (not predicate or len(predicate) > 5
+            or any(w.lower() in _PREPOSITIONS or w.lower() in ("and", "or") for w in predicate)
+            or (len(predicate) == 1 and not predicate[0].endswith("s"))):
+        return None  # "both released in 2013", "both married": no "Is A a N?" question
     last = _singular(predicate[-1])
     phrase = " ".join([*predicate[:-1], last])
     qs = tuple(f"{be} {x} {_article(phrase)} {phrase}?" for x in (a, b))

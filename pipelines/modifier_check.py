@@ -6,28 +6,30 @@ from a passage that calls him a Hungarian and Austrian film director: it hears
 turn (:mod:`pipelines.comparison`); an option's "yes" then stands only if the
 evidence about that option says what qualifies the noun:
 
-- the modifiers are the predicate's proper adjectives ("American", "Nobel
-  Prize": a run of capitalised words is one modifier, any of its words will
-  do; "Italian-American": each part) and participles ("animated"); noun
-  modifiers ("film" directors, "board" games) are not checked, since "an
-  American director" is a film director;
-- a modifier is said by the word itself, a word of the same stem ("animated"
-  and "animation", "Italian" and "Italy": a common beginning of four letters
-  or more, the rest a usual ending), or, for a nationality whose country is
-  named otherwise, the country ("American": "the United States", "U.S.";
-  "British": "England", "the United Kingdom"; "Dutch": "the Netherlands");
-- the evidence about an option is the passages titled with its name and the
-  sentences that begin with it, not every passage that names it ("Carlos
-  Ortega, a Spanish engineer, works with Maria Lindqvist" says nothing of
-  Maria's nationality).
+- the modifiers are the predicate's nationality adjectives ("American",
+  "Hungarian", "Québécois") and participles ("animated"); other words that
+  qualify the noun ("film" directors, "Nobel Prize" winners) are not checked;
+- a participle is said by the word or a word of its stem ("computer-animation");
+  a nationality by the word, its stem ("Italian", "Italy") or its country named
+  otherwise ("American": "the United States", "U.S.", "US"; "British":
+  "England", "UK"), accents aside;
+- the evidence about an option is the passage titled with its name and the
+  sentences that begin with it and say more than the name (a heading is none;
+  "Carlos Ortega, a Spanish engineer, works with Maria Lindqvist" says nothing
+  of Maria's nationality).
 
-When such evidence is found and it does not say a modifier, the "yes" becomes
-"no"; when there is none, the reader's answer stands.
+A participle the evidence about the option does not say turns its "yes" to
+"no". A nationality does only when that evidence names another one
+("Hungarian and Austrian film director" for "American"): a passage that says
+"from Ukraine" or "born in Ghent" may say it in words no list holds. Without
+evidence about the option, the reader's answer stands.
 
 >>> modifiers(["American", "film"]), modifiers(["computer-animated"])
 (('American',), ('computer-animated',))
 >>> lacks("American", ["Géza von Cziffra was a Hungarian and Austrian film director."])
 True
+>>> lacks("American", ["Tom Reid is a film director from the US."])  # no other nationality
+False
 >>> lacks("British", ["The magazine is published in London, England."])
 False
 """
@@ -35,6 +37,7 @@ False
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from llm.grounding import sentence_spans
@@ -42,8 +45,8 @@ from llm.grounding import sentence_spans
 # nationalities whose country is named otherwise (lower case; a stem match covers the rest:
 # "Italian" / "Italy", "Canadian" / "Canada")
 _COUNTRY_WORDS = {
-    "american": ("america", "united states", "u.s.", "u.s.a.", "usa"),
-    "british": ("britain", "united kingdom", "u.k.", "uk", "england", "english", "scotland",
+    "american": ("united states", "u.s.", "u.s.a.", "usa", "US"),
+    "british": ("britain", "united kingdom", "u.k.", "UK", "england", "english", "scotland",
                 "scottish", "wales", "welsh", "northern ireland"),
     "english": ("england",),
     "scottish": ("scotland", "scots"),
@@ -61,31 +64,49 @@ _COUNTRY_WORDS = {
     "greek": ("greece",),
     "turkish": ("turkey",),
     "thai": ("thailand",),
-    "filipino": ("philippines",),
+    "filipino": ("philippines", "philippine"),
+    "brazilian": ("brazil", "brasil"),
+    "belgian": ("belgium",),
+    "ukrainian": ("ukraine",),
+    "lebanese": ("lebanon",),
+    "peruvian": ("peru",),
+    "afghan": ("afghanistan",),
+    "cypriot": ("cyprus",),
+    "argentinian": ("argentina", "argentine"),
     "portuguese": ("portugal",),
-    "argentine": ("argentina",),
+    "argentine": ("argentina", "argentinian"),
 }
 _ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing", "ion", "ions", "ation", "n", "an", "ian",
                       "ians", "ese", "ish", "i", "a", "o", "y", "al", "ic", "ical"})
+_ALIASES = {"us": "american", "u.s.": "american", "usa": "american", "u.s.a.": "american",
+            "uk": "british", "u.k.": "british"}  # modifiers written as the country
 _PAREN = re.compile(r"\s*\([^)]*\)\s*$")  # "Frozen (2013 film)"
+# a nationality adjective: one of the table's, or a capitalised word with a demonym's ending
+_DEMONYM_WORD = re.compile(
+    rf"[A-Z][a-z]+(?:an|ese|ish|i|ois|oise)|{'|'.join(k.title() for k in _COUNTRY_WORDS)}")
+# ... as one stands before what it qualifies ("Hungarian and Austrian film director"), not
+# as part of a name ("Jonathan Reid") or a possessive ("Woman's")
+_DEMONYM = re.compile(rf"\b(?:{_DEMONYM_WORD.pattern})(?=(?:[\s-]+(?:and\s+)?)[a-zA-Z])"
+                      rf"(?![\s-]+[A-Z][a-z]+\b(?<!and))")
 
 
 def modifiers(words: Sequence[str]) -> tuple[str, ...]:
     """The modifiers to check among the words before a predicate's noun (see above)."""
-    out: list[str] = []
-    run: list[str] = []
+    out = []
     for w in words:
-        if w[:1].isupper():
-            run.append(w)
-            continue
-        if run:
-            out.append(" ".join(run))
-            run = []
-        if len(w) > 4 and w.endswith("ed") and w.replace("-", "").isalpha():
+        if "'" in w or "\u2019" in w:
+            continue  # a possessive ("Hale's children") qualifies by owner, not kind
+        if _is_nationality(w) or (len(w) > 4 and w.endswith("ed") and w.replace("-", "").isalpha()):
             out.append(w)
-    if run:
-        out.append(" ".join(run))
     return tuple(out)
+
+
+def _is_nationality(word: str) -> bool:
+    parts = [_plain(p) for p in word.split("-") if p]
+    return bool(parts) and word[:1].isupper() and all(
+        p.lower() in _COUNTRY_WORDS or p.lower() in _ALIASES or _DEMONYM_WORD.fullmatch(p)
+        for p in parts
+    )
 
 
 def lacks_modifiers(mods: Sequence[str], option: str, passages: Sequence[tuple[str, str]]) -> bool:
@@ -98,21 +119,48 @@ def lacks_modifiers(mods: Sequence[str], option: str, passages: Sequence[tuple[s
 
 
 def lacks(modifier: str, texts: Sequence[str]) -> bool:
-    """Whether none of ``texts`` says ``modifier`` (any word of a capitalised run; every
-    part of a hyphenated word)."""
-    text = "\n".join(texts).lower()
+    """Whether ``texts`` fail to say ``modifier`` (every part of a hyphenated word), as
+    the module docstring says: a nationality only when they name another one."""
+    raw = _plain("\n".join(texts))
+    text = raw.lower()
     words = set(re.findall(r"[a-z]+", text))
-    if modifier[:1].isupper() and " " in modifier:
-        return not any(_said(w, text, words) for w in modifier.split())
-    return not all(_said(part, text, words) for part in modifier.split("-") if part)
+    parts = [p for p in modifier.split("-") if p]
+    if all(_said(p, raw, text, words) for p in parts):
+        return False
+    if not _is_nationality(modifier):
+        return True  # a participle
+    asked = {_plain(p).lower() for p in parts}
+    return bool(_nationalities(raw) - asked)
 
 
-def _said(word: str, text: str, words: set[str]) -> bool:
-    w = word.lower()
+def _nationalities(text: str) -> set[str]:
+    """The nationality adjectives ``text`` uses, lower case; not a word of a name
+    ("Christopher Nolan is": a capitalised word before it that is no nationality)."""
+    out = set()
+    for m in _DEMONYM.finditer(text):
+        before = text[: m.start()].split()
+        if text[m.start() - 1 : m.start()] == "-" or not before or not before[-1][:1].isupper():
+            out.add(m.group(0).lower())  # "a Hungarian", "French-Canadian"
+    return out
+
+
+def _said(word: str, raw: str, text: str, words: set[str]) -> bool:
+    w = _plain(word).lower()
+    w = _ALIASES.get(w, w)
     if w in _COUNTRY_WORDS:
-        forms = (w, *_COUNTRY_WORDS[w])
-        return any(re.search(rf"(?<![\w.]){re.escape(f)}(?![\w])", text) for f in forms)
+        for form in (w, *_COUNTRY_WORDS[w]):
+            hay, f = (raw, form) if form.isupper() else (text, form)  # "US", "UK": as written
+            if re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", hay):
+                return True
     return any(_same_stem(w, x) for x in words)
+
+
+def _plain(text: str) -> str:
+    """``text`` without accents ("Québécois" -> "Quebecois")."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -134,13 +182,15 @@ def _about(option: str, passages: Sequence[tuple[str, str]]) -> list[str]:
     out = []
     for title, text in passages:
         if _norm(_PAREN.sub("", title)) == key:
-            out.append(text)
+            out.append(re.sub(r"(?m)^\s*#+.*$", "", text))  # its headings say nothing
             continue
-        out += [text[s:e] for s, e in sentence_spans(text)
-                if (_norm(text[s:e]) + " ").startswith(key + " ")]  # fmt: skip
+        for s, e in sentence_spans(text):
+            said = _norm(text[s:e])
+            if said.startswith(key + " ") and len(said.split()) >= len(key.split()) + 3:
+                out.append(text[s:e])  # begins with the name and says more than a heading
     return out
 
 
 def _norm(text: str) -> str:
-    text = re.sub(r"[-_\s]+", " ", text.replace("\u2019", "'").lower()).strip(" #*")
+    text = re.sub(r"[-_\s]+", " ", _plain(text).replace("\u2019", "'").lower()).strip(" #*")
     return text[4:] if text.startswith("the ") else text

@@ -213,6 +213,7 @@ def test_support_ignores_case_accents_and_articles():
         ("Yes, Nolan and Kalathil are both film directors.",
          "Are Nolan and Kalathil both film directors?", "yes"),
         ("Maria Okafor", "Who founded Acme Robotics?", "Maria Okafor"),
+        ("Peter Jackson He", "Who directed Winter Harbour?", "Peter Jackson"),  # run on
         ("Lilu is a goddess of the Utukku.", "If Gallu is a demon Lilu is what?",
          "Lilu is a goddess of the Utukku."),
     ],

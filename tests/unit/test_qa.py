@@ -337,13 +337,13 @@ def test_a_both_question_is_answered_option_by_option(kb):
 def test_a_both_question_without_the_modifier_in_the_evidence_is_no(kb):
     from pipelines.comparison import plan_yes_no
 
-    q = "Are Acme Robotics and Bolt Logistics both Portuguese companies?"
+    q = "Are Acme Robotics and Bolt Logistics both listed companies?"
     plan = plan_yes_no(q)
     assert plan is not None
     shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
     gen = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
                                                "Is Bolt Logistics": "Yes"}))
-    ans = ask(kb, q, gen, analyse=lambda t: shape)  # neither passage says "Portuguese"
+    ans = ask(kb, q, gen, analyse=lambda t: shape)  # neither passage says "listed"
     assert ans.text == "no"
     assert [s.answer for s in ans.steps] == ["no", "no", "no"]  # the steps say why
     off = ask(kb, q, gen, analyse=lambda t: shape, config=QAConfig(check_modifiers=False))
