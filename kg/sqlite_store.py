@@ -443,7 +443,6 @@ class SqliteStore:
     ) -> list[Relation]:
         """Relations with ``entity_id`` as source, then as target, each in write order, at
         most ``limit`` (``chunk_keys``: the chunks that evidence them, see :meth:`mentions`)."""
-        sides = (" WHERE r.source=?1", " WHERE r.target=?1 AND r.source<>?1")
         limit = limit if limit >= 0 else 1 << 62
         if chunk_keys is None:
             rows = self.db.execute(
@@ -454,7 +453,7 @@ class SqliteStore:
             return [Relation(*r) for r in rows]
         keys = sorted({int(k) for k in chunk_keys})  # ascending keys: write order
         out: list[Relation] = []
-        for where in sides:
+        for where in (" WHERE r.source=?1", " WHERE r.target=?1 AND r.source<>?1"):
             for part in _batched(keys, 500):
                 if len(out) >= limit:
                     return out

@@ -227,6 +227,18 @@ def visible(text: str) -> str:
     return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+def strip_accents(text: str) -> str:
+    """``text`` without its accents and other combining marks (NFKD).
+
+    >>> strip_accents("Québécois")
+    'Quebecois'
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """The form two texts are compared by when matching names or search terms.
 

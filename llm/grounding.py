@@ -29,10 +29,10 @@ sentences are quoted data, and the answer they ask for is not evidence.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from kgqa.text import strip_accents
 from kgqa.types import Answer, Citation, Hit
 from llm.generator import ChatMessage
 from llm.metrics import normalize_answer
@@ -501,9 +501,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _tokens(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return normalize_answer(folded).split()
+    return normalize_answer(strip_accents(text)).split()
 
 
 def _content_tokens(text: str) -> set[str]:

@@ -37,9 +37,9 @@ False
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
+from kgqa.text import strip_accents
 from llm.grounding import sentence_spans
 
 # nationalities whose country is named otherwise (lower case; a stem match covers the rest:
@@ -102,7 +102,7 @@ def modifiers(words: Sequence[str]) -> tuple[str, ...]:
 
 
 def _is_nationality(word: str) -> bool:
-    parts = [_plain(p) for p in word.split("-") if p]
+    parts = [strip_accents(p) for p in word.split("-") if p]
     return bool(parts) and word[:1].isupper() and all(
         p.lower() in _COUNTRY_WORDS or p.lower() in _ALIASES or _DEMONYM_WORD.fullmatch(p)
         for p in parts
@@ -121,7 +121,7 @@ def lacks_modifiers(mods: Sequence[str], option: str, passages: Sequence[tuple[s
 def lacks(modifier: str, texts: Sequence[str]) -> bool:
     """Whether ``texts`` fail to say ``modifier`` (every part of a hyphenated word), as
     the module docstring says: a nationality only when they name another one."""
-    raw = _plain("\n".join(texts))
+    raw = strip_accents("\n".join(texts))
     text = raw.lower()
     words = set(re.findall(r"[a-z]+", text))
     parts = [p for p in modifier.split("-") if p]
@@ -129,7 +129,7 @@ def lacks(modifier: str, texts: Sequence[str]) -> bool:
         return False
     if not _is_nationality(modifier):
         return True  # a participle
-    asked = {_plain(p).lower() for p in parts}
+    asked = {strip_accents(p).lower() for p in parts}
     return bool(_nationalities(raw) - asked)
 
 
@@ -145,7 +145,7 @@ def _nationalities(text: str) -> set[str]:
 
 
 def _said(word: str, raw: str, text: str, words: set[str]) -> bool:
-    w = _plain(word).lower()
+    w = strip_accents(word).lower()
     w = _ALIASES.get(w, w)
     if w in _COUNTRY_WORDS:
         for form in (w, *_COUNTRY_WORDS[w]):
@@ -153,14 +153,6 @@ def _said(word: str, raw: str, text: str, words: set[str]) -> bool:
             if re.search(rf"(?<![\w.]){re.escape(f)}(?!\w)", hay):
                 return True
     return any(_same_stem(w, x) for x in words)
-
-
-def _plain(text: str) -> str:
-    """``text`` without accents ("Québécois" -> "Quebecois")."""
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -192,5 +184,5 @@ def _about(option: str, passages: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def _norm(text: str) -> str:
-    text = re.sub(r"[-_\s]+", " ", _plain(text).replace("\u2019", "'").lower()).strip(" #*")
+    text = re.sub(r"[-_\s]+", " ", strip_accents(text).replace("\u2019", "'").lower()).strip(" #*")
     return text[4:] if text.startswith("the ") else text

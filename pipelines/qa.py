@@ -232,9 +232,9 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
     expects = "yes_no" if plan.test == "all" else "any"
     for option, option_question in zip(plan.options, plan.questions, strict=True):
         hop = reader.read(option_question, expects, reader.cfg.hop_top_k)
-        passages = [(h.title, h.chunk.text) for h in hop.hits]
         if (reader.cfg.check_modifiers and hop.text.lower().startswith("yes")
-                and lacks_modifiers(plan.modifiers, option, passages)):
+                and lacks_modifiers(plan.modifiers, option,
+                                    [(h.title, h.chunk.text) for h in hop.hits])):
             hop = replace(hop, text="no")  # a "yes" its evidence does not bear out
         steps.append(_step(option_question, hop, replaces=option))
         if on_step is not None:
