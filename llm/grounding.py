@@ -336,9 +336,11 @@ def answer_fits_question(answer: str, question: str) -> bool:
     False
     >>> answer_fits_question("Driftline Buoy", "And the Driftline Buoy?")  # no choice in it
     False
+    >>> answer_fits_question("Peter Bonetti", "Who scored for Peter Bonetti's team?")
+    False
     """
     want = _content_tokens(answer)
-    q_words = set(_tokens(question))
+    q_words = set(_tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
     if want and want <= q_words and not _CHOICE.search(_LEADING_CONJUNCTION.sub("", question)):
         return False
     if normalize_answer(answer) in ("yes", "no"):

@@ -37,6 +37,7 @@ ABLATIONS = {
     "second-look": "second_look",
     "count-reader": "read_counts",
     "modifier-check": "check_modifiers",
+    "described-reread": "reread_described",
 }
 
 

@@ -50,6 +50,7 @@ from llm.grounding import (
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
+from pipelines.described import described_by
 from pipelines.modifier_check import lacks_modifiers
 from pipelines.question_shape import QuestionShape
 
@@ -98,6 +99,10 @@ class QAConfig:
     # "Are A and B both American directors?": an option's "yes" turns to "no" when
     # evidence about it is found and does not say "American" (pipelines.modifier_check).
     check_modifiers: bool = True
+    # An answer that is an entity the question only describes ("Jeffrey Smart" to "...
+    # include a painter known for his depictions of what?") is taken as a hop: the
+    # question is asked again with it named (pipelines.described).
+    reread_described: bool = True
 
 
 def answer(
@@ -168,6 +173,10 @@ def answer(
         direct = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
         if not direct.abstained:
             final, steps = direct, []
+    if not steps and shape is not None and shape.described and cfg.reread_described \
+            and not final.abstained:
+        final, steps, asked = _reread_described(reader, shape, final, expects, stream_to,
+                                                on_step)
     if steps:
         last = _step(asked, final)
         steps.append(last)
@@ -253,6 +262,38 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
     if on_step is not None:
         on_step(steps[-1])
     return final, steps
+
+
+def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
+                      expects: AnswerType | str, stream_to: Callable[[str], object] | None,
+                      on_step: Callable[[Step], object] | None,
+                      ) -> tuple[Answer, list[Step], str]:
+    """Ask again when ``first`` is an entity the question describes (see
+    ``pipelines.described``): (answer, steps, question the answer is to).
+
+    The reread's answer replaces ``first`` when it is supported, is another
+    entity and fits the question; otherwise ``first`` stands, without steps.
+    """
+    question = shape.question
+    d = described_by(first.text, shape.described, [(h.title, h.chunk.text) for h in first.hits])
+    if d is None:
+        return first, [], question
+    asked = d.name_in(question, first.text)
+    if stream_to is not None:
+        stream_to("\n")
+    again = reader.read(asked, expects, reader.cfg.top_k, stream_to=stream_to)
+    same = _content(again.text) <= _content(first.text) or _content(first.text) <= _content(
+        again.text)
+    if again.abstained or same or not answer_fits_question(again.text, question):
+        return first, [], question
+    step = _step(question, first, replaces=d.phrase)
+    if on_step is not None:
+        on_step(step)
+    return again, [step], asked
+
+
+def _content(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower())) - {"the", "a", "an", "of", "and"}
 
 
 def _step(question: str, ans: Answer, replaces: str = "") -> Step:

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pipelines.answer_type import AnswerType, expected_type, is_person_noun, noun_type
 from pipelines.comparison import ComparisonPlan, YesNoPlan, plan_comparison, plan_yes_no
+from pipelines.described import Description, descriptions
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -119,6 +120,9 @@ class QuestionShape:
     bridge: Bridge | None = None
     comparison: ComparisonPlan | None = None  # how to compare, for "..., A or B?"
     pair: YesNoPlan | None = None  # how to check, for "Are A and B both N?"
+    # Noun phrases that describe another entity than the answer ("a painter known for
+    # ..."): an answer that is one of them is a hop, not the answer (pipelines.described).
+    described: tuple[Description, ...] = ()
 
 
 def analyse(nlp: Language, question: str,
@@ -142,10 +146,12 @@ def analyse(nlp: Language, question: str,
     if _is_comparison(question, doc):
         return QuestionShape(question, "comparison", expects,
                              comparison=plan_comparison(nlp, question))
+    tokens = list(doc)
+    described = descriptions(tokens, _wh_phrase(tokens), _NOT_ENTITY_HEADS | _GENERIC_PERSON)
     bridge = find_bridge(doc)
     if bridge is not None:
-        return QuestionShape(question, "bridge", expects, bridge)
-    return QuestionShape(question, "single", expects)
+        return QuestionShape(question, "bridge", expects, bridge, described=described)
+    return QuestionShape(question, "single", expects, described=described)
 
 
 def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 8) -> None:

@@ -70,6 +70,32 @@ def test_question_shapes(nlp, question, kind, phrase, sub, outer):
     assert shape.bridge.substitute("X") == outer
 
 
+# Noun phrases that describe another entity than the answer (pipelines.described):
+# (question, [(phrase, heads, asks_within)]).
+DESCRIBED = [
+    ("Speakers at the Harbour Forum include a painter known for his depictions of what?",
+     [("a painter", ("painter",), True)]),
+    ("Blue Harbour is broadcast on a network founded by whom?",
+     [("a network", ("network",), True)]),
+    ("The Grey Orchard is a 2001 film featuring an American actress who starred in what series?",
+     [("an American actress", ("actress",), True)]),  # "a 2001 film" is said of the title
+    ("Under what name did the founder and lead guitarist of the band Velvet Pike record his "
+     "album?", [("the founder and lead guitarist", ("founder", "guitarist"), False),
+                ("the band", ("band",), False)]),
+    ("Which rapper from Harlem featured on Blue Harbour?", []),  # a rapper is asked for
+    ("Who was the actress who starred in Blue Harbour?", []),  # the actress is the answer
+    ("What part of the state where Tarvik lies is flat?", []),  # answered within the state
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), DESCRIBED)
+def test_descriptive_phrases_outside_the_wh_phrase(nlp, question, expected):
+    found = analyse(nlp, question).described
+    assert [(d.phrase, d.heads, d.asks_within) for d in found] == expected
+    for d in found:
+        assert question[d.start:].startswith(d.phrase)
+
+
 def test_nested_bridges_unfold_from_the_inside(nlp):
     q = "Which university did the spouse of the author of Blue Harbour attend?"
     first = analyse(nlp, q)

@@ -249,6 +249,8 @@ def test_shortened_answer_is_what_gets_cited():
         ("no", "Is Nantong in Jiangsu?", True),
         ("no", "Armando Iannucci has an OBE. Does Puneet Sira also have one?", True),
         ("Driftline Buoy", "And the Driftline Buoy?", False),  # a leading "and" is no choice
+        ("Peter Bonetti", "Who scored the first goal for Peter Bonetti's team?", False),
+        ("Peter Bonetti", "Who scored the first goal for Peter Bonetti’s team?", False),
         ("Driftline Buoy", "And which came first, the Driftline Buoy or the Kestrel Station?",
          True),
     ],

@@ -350,6 +350,53 @@ def test_a_both_question_without_the_modifier_in_the_evidence_is_no(kb):
     assert off.text == "yes"
 
 
+# -- an answer that is the described entity -------------------------------------------
+DESCRIBED_Q = "Acme Robotics was founded by an engineer who studied at which university?"
+
+
+def described_shape():
+    from pipelines.described import Description
+
+    start = DESCRIBED_Q.index("an engineer")
+    return QuestionShape(DESCRIBED_Q, "single", "university", described=(
+        Description("an engineer", start, ("engineer",), asks_within=True),))
+
+
+def test_an_answer_that_is_the_described_entity_is_a_hop_and_the_question_is_reread(kb):
+    gen = ScriptedGenerator(reply_by_question({
+        "Maria Okafor, an engineer who studied at which university?": "University of Porto",
+        "Acme Robotics was founded by": "Maria Okafor",  # "Maria Okafor is an engineer."
+    }))
+    shape = described_shape()
+    seen = []
+    ans = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: shape, on_step=seen.append)
+    assert ans.text == "University of Porto" and ans.question == DESCRIBED_Q
+    assert [(s.question, s.answer, s.replaces) for s in ans.steps] == [
+        (DESCRIBED_Q, "Maria Okafor", "an engineer"),
+        ("Maria Okafor, an engineer who studied at which university?", "University of Porto", ""),
+    ]
+    assert seen == list(ans.steps)
+    c = ans.steps[0].citations[0]  # the hop cites where Maria Okafor was read
+    assert "Maria Okafor" in c.quote
+    off = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: shape,
+              config=QAConfig(mode="vector", reread_described=False))
+    assert off.text == "Maria Okafor" and off.steps == ()
+
+
+def test_a_reread_that_names_the_entity_again_leaves_the_first_answer(kb):
+    gen = ScriptedGenerator(reply_by_question({
+        "Maria Okafor, an engineer": "Maria Okafor",
+        "Acme Robotics was founded by": "Maria Okafor",
+    }))
+    ans = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: described_shape())
+    assert ans.text == "Maria Okafor" and ans.steps == ()
+    # an answer the evidence does not define with the description is not reread
+    bolt = ScriptedGenerator(reply_by_question({"Acme Robotics was founded by": "Ivo Santos"}))
+    ans = ask(kb, DESCRIBED_Q, bolt, analyse=lambda t: described_shape())
+    assert ans.text == "Ivo Santos" and ans.steps == ()
+    assert not any("Ivo Santos, an engineer" in c[1]["content"] for c in bolt.calls)
+
+
 # -- full dates -----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("question", "expected"),
