@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Token
 
 _DETERMINERS = frozenset({"the", "a", "an"})
-_BE = frozenset({"is", "are", "was", "were", "be", "been", "being"})
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "become", "becomes", "became",
+                 "remain", "remains", "remained"})
 _RUN_TAGS = frozenset({"JJ", "JJR", "JJS", "CD", "HYPH", "NN", "NNS", "NNP", "NNPS", "VBN",
                        "VBG"})
 

@@ -318,7 +318,8 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
     if not clause and e < end:
         return e
     if aux in _DO:
-        verbs = [i for i in range(e + 1, end) if tokens[i].tag_ in ("VB", "VBP")]
+        verbs = [i for i in range(e + 1, end) if tokens[i].tag_ in ("VB", "VBP") and
+                 tokens[i - 1].tag_ not in ("MD", "TO")]  # "will be held", "to be" are the clause's
         if clause and verbs:
             return verbs[-1]
         names = [i for i in range(first, end) if tokens[i].tag_ in ("NNP", "NNPS", "CD") or
@@ -334,8 +335,10 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
                 run += 1
             return run - 1 if run - k >= 2 else min(run, end)
         for i in range(after, end):
+            in_clause = tokens[i].tag_ == "MD" or tokens[i].lower_ in ("be", "been") or (
+                tokens[i].tag_ == "VBN" and tokens[i - 1].lower_ in ("be", "been"))
             if tokens[i].is_lower and tokens[i].tag_ not in ("IN", "DT", "CC", "POS", "HYPH") \
-                    and tokens[i].lower_ not in _AUX:
+                    and tokens[i].lower_ not in _AUX and not in_clause:
                 return i
         return end
     j = end

@@ -49,6 +49,9 @@ SHAPES = [
     ("What is the capital of the country where the Ossa River rises?", "bridge",
      "the country where the Ossa River rises",
      "What is the country where the Ossa River rises?", "What is the capital of X?"),
+    ("When did the city where the next Games will be held become a capital?", "bridge",
+     "the city where the next Games will be held",
+     "What is the city where the next Games will be held?", "When did X become a capital?"),
     ("Who is the chief executive of Marlow Shipping?", "single", None, None, None),
     ("What is the population of Tarvik?", "single", None, None, None),
     ("How long did the Tarvik bridge closure of 2019 last?", "single", None, None, None),
@@ -85,6 +88,8 @@ DESCRIBED = [
     ("Which rapper from Harlem featured on Blue Harbour?", []),  # a rapper is asked for
     ("Who was the actress who starred in Blue Harbour?", []),  # the actress is the answer
     ("What part of the state where Tarvik lies is flat?", []),  # answered within the state
+    ("When did the port where the Ossa Games will be held become a capital?",
+     [("the port", ("port",), False)]),  # "a capital" is said of the port
 ]
 
 
