@@ -38,7 +38,6 @@ from dataclasses import dataclass, field, replace
 from kgqa.errors import ConfigError
 from kgqa.types import Answer, Chunk, Hit, Step
 from llm.generator import ChatMessage, Generator
-from llm.grounding import _MONTHS as MONTH_NAMES
 from llm.grounding import (
     ABSTAIN_TEXT,
     PromptConfig,
@@ -47,6 +46,7 @@ from llm.grounding import (
     build_messages,
     ground_answer,
 )
+from pipelines.answer_form import in_asked_form
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
@@ -347,8 +347,7 @@ class _Reader:
                 ans = ground_answer(question, f"{value} [{n}]", hits,
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
-        ans = _full_date(_trim_to_place(ans, question, expects), question, expects)
-        return _full_name(ans, expects)
+        return in_asked_form(ans, question, expects)
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str,
@@ -368,84 +367,6 @@ class _Reader:
         if verdict != "no":
             return ans, verdict
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
-
-
-_MONTH = rf"(?i:\b(?:{MONTH_NAMES})\b\.?)"  # "June", "Dec."
-_ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
-
-
-def _full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
-    """A year (or month and year) answered to "when" widened to the full date its
-    evidence states.
-
-    "1951" to "When was she born?" is "8 June 1951" when a cited passage gives
-    that date and no other date of that year (of that month, for "February
-    2020"); a question that asks for the year ("in what year") keeps the year.
-    """
-    text = ans.text.strip()
-    m = re.fullmatch(rf"(?:({_MONTH}) )?(\d{{4}})", text)
-    if ans.abstained or expects != "date" or not m or _ASKS_YEAR.search(question):
-        return ans
-    month = re.escape(m.group(1)) if m.group(1) else _MONTH
-    year = m.group(2)
-    dates = rf"\b\d{{1,2}} {month} {year}\b|\b{month} \d{{1,2}}, {year}\b"
-    cited = {c.chunk_id for c in ans.citations if c.supported}
-    found = {d.group(0) for h in ans.hits if h.chunk.id in cited
-             for d in re.finditer(dates, h.chunk.text)}
-    return replace(ans, text=found.pop()) if len(found) == 1 else ans
-
-
-_TITLES = frozenset(re.findall(r"\w+", """The A An Mr Mrs Ms Dr Sir Dame Lord Lady King Queen
-    Prince Princess President Chancellor Prime Minister General Saint St"""))
-
-
-def _full_name(ans: Answer, expects: AnswerType | str) -> Answer:
-    """A person answered by one name widened to the full name its evidence gives.
-
-    "Renner" is "Karl Renner" when the cited sentence says "Karl Renner"; titles
-    ("Chancellor", "Sir") are not part of the name.
-    """
-    text = ans.text.strip()
-    if ans.abstained or expects != "person" or not re.fullmatch(r"[A-Z][\w'-]+", text):
-        return ans
-    for c in ans.citations:
-        m = c.supported and re.search(
-            rf"((?:\b[A-Z][\w'.-]*\s+){{1,2}}){re.escape(text)}\b", c.quote)
-        if not m:
-            continue
-        first = [w for w in m.group(1).split() if w.rstrip(".") not in _TITLES]
-        if first:
-            return replace(ans, text=" ".join([*first, text]))
-    return ans
-
-
-_CITY_QUESTION = re.compile(
-    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:city|town|village)\b", re.I)
-_REGION_QUESTION = re.compile(
-    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:state|country|nation|province|"
-    r"region|county)\b", re.I)
-
-
-def _trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
-    """A place answer cut to the part the question asks for.
-
-    "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town;
-    "Hinds County, Mississippi" -> "Mississippi" when it asks which state,
-    country or province (the larger place comes last in such a name).
-    """
-    if ans.abstained or expects != "place" or "," not in ans.text:
-        return ans
-    parts = [p.strip() for p in ans.text.split(",") if p.strip()]
-    if not parts:
-        return ans
-    if _CITY_QUESTION.search(question):
-        return replace(ans, text=parts[0])
-    if _REGION_QUESTION.search(question):
-        if re.search(r"\bcounty\b", question, re.I):  # "Hinds County, Mississippi" stays a county
-            county = [p for p in parts if re.search(r"\bcounty\b", p, re.I)]
-            return replace(ans, text=county[0]) if county else ans
-        return replace(ans, text=parts[-1])
-    return ans
 
 
 def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,

@@ -1,0 +1,104 @@
+"""Answers in the form the question asks for (the reader's span, reshaped from its evidence).
+
+A small reader copies a span; the question may want more or less of it:
+
+- "Hsinchu, Taiwan" to "In which city ...?" is "Hsinchu"; "Hinds County,
+  Mississippi" to "Which state ...?" is "Mississippi" (:func:`trim_to_place`);
+- "1951" to "When was she born?" is "8 June 1951" when the cited passage gives
+  that one date of that year; "In what year ...?" keeps the year (:func:`full_date`);
+- "Renner" to "Who ...?" is "Karl Renner" when the cited sentence says so,
+  titles left out (:func:`full_name`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from kgqa.types import Answer
+from llm.grounding import _MONTHS as MONTH_NAMES
+from pipelines.answer_type import AnswerType
+
+
+def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
+    """``ans`` trimmed to the place asked for, widened to the full date or name."""
+    ans = full_date(trim_to_place(ans, question, expects), question, expects)
+    return full_name(ans, expects)
+
+
+_MONTH = rf"(?i:\b(?:{MONTH_NAMES})\b\.?)"  # "June", "Dec."
+_ASKS_YEAR = re.compile(r"\b(?:year|decade|century)\b", re.I)
+
+
+def full_date(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
+    """A year (or month and year) answered to "when" widened to the full date its
+    evidence states.
+
+    "1951" to "When was she born?" is "8 June 1951" when a cited passage gives
+    that date and no other date of that year (of that month, for "February
+    2020"); a question that asks for the year ("in what year") keeps the year.
+    """
+    text = ans.text.strip()
+    m = re.fullmatch(rf"(?:({_MONTH}) )?(\d{{4}})", text)
+    if ans.abstained or expects != "date" or not m or _ASKS_YEAR.search(question):
+        return ans
+    month = re.escape(m.group(1)) if m.group(1) else _MONTH
+    year = m.group(2)
+    dates = rf"\b\d{{1,2}} {month} {year}\b|\b{month} \d{{1,2}}, {year}\b"
+    cited = {c.chunk_id for c in ans.citations if c.supported}
+    found = {d.group(0) for h in ans.hits if h.chunk.id in cited
+             for d in re.finditer(dates, h.chunk.text)}
+    return replace(ans, text=found.pop()) if len(found) == 1 else ans
+
+
+_TITLES = frozenset(re.findall(r"\w+", """The A An Mr Mrs Ms Dr Sir Dame Lord Lady King Queen
+    Prince Princess President Chancellor Prime Minister General Saint St"""))
+
+
+def full_name(ans: Answer, expects: AnswerType | str) -> Answer:
+    """A person answered by one name widened to the full name its evidence gives.
+
+    "Renner" is "Karl Renner" when the cited sentence says "Karl Renner"; titles
+    ("Chancellor", "Sir") are not part of the name.
+    """
+    text = ans.text.strip()
+    if ans.abstained or expects != "person" or not re.fullmatch(r"[A-Z][\w'-]+", text):
+        return ans
+    for c in ans.citations:
+        m = c.supported and re.search(
+            rf"((?:\b[A-Z][\w'.-]*\s+){{1,2}}){re.escape(text)}\b", c.quote)
+        if not m:
+            continue
+        first = [w for w in m.group(1).split() if w.rstrip(".") not in _TITLES]
+        if first:
+            return replace(ans, text=" ".join([*first, text]))
+    return ans
+
+
+_CITY_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:city|town|village)\b", re.I)
+_REGION_QUESTION = re.compile(
+    r"\b(?:which|what)\s+(?:(?:is|was)\s+)?(?:\w+\s+)?(?:state|country|nation|province|"
+    r"region|county)\b", re.I)
+
+
+def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
+    """A place answer cut to the part the question asks for.
+
+    "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town;
+    "Hinds County, Mississippi" -> "Mississippi" when it asks which state,
+    country or province (the larger place comes last in such a name).
+    """
+    if ans.abstained or expects != "place" or "," not in ans.text:
+        return ans
+    parts = [p.strip() for p in ans.text.split(",") if p.strip()]
+    if not parts:
+        return ans
+    if _CITY_QUESTION.search(question):
+        return replace(ans, text=parts[0])
+    if _REGION_QUESTION.search(question):
+        if re.search(r"\bcounty\b", question, re.I):  # "Hinds County, Mississippi" stays a county
+            county = [p for p in parts if re.search(r"\bcounty\b", p, re.I)]
+            return replace(ans, text=county[0]) if county else ans
+        return replace(ans, text=parts[-1])
+    return ans
