@@ -21,7 +21,11 @@ of the chain (``pipelines.qa``).
 Not a description: the wh-phrase's own noun ("which rapper" asks for a
 rapper) or its "of" phrase ("What part of the state ...?" is answered within
 the state), a predicate after "is/was" ("Who was the actress who ...?" asks for
-the actress herself), nouns that name no entity ("the name", "the year").
+the actress herself), a phrase said of a name the question gives ("Anders
+Holm, a Danish engineer, ...", "the Danish engineer Anders Holm"), nouns that
+name no entity ("the name", "the year"); and none at all in a question that
+asks for a name ("The fiddler from Quimper is called what?", "What is the
+name of the engineer who ...?").
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kgqa.text import strip_accents
+from pipelines.answer_type import is_person_noun
+from pipelines.modifier_check import is_nationality
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
@@ -88,15 +94,19 @@ def descriptions(tokens: Sequence[Token], wh: tuple[int, int] | None,
     ``wh`` is the token range of the wh-phrase (its nouns are what is asked for);
     ``not_entities`` are head nouns that name no entity ("year", "name").
     """
+    if tokens and _ASKS_NAME.search(tokens[0].doc.text):
+        return ()  # "The fiddler from Quimper is called what?": the described one is asked for
     asked = {t.lower_ for t in tokens[wh[0]:wh[1]]} if wh is not None else set()
     found = []
     for i, tok in enumerate(tokens):
         if tok.lower_ not in _DETERMINERS or (wh is not None and wh[0] <= i < wh[1]):
             continue
-        if i > 0 and tokens[i - 1].lower_ in _BE:
-            continue  # "Who was the actress ...": a predicate, not another entity
+        if i > 0 and tokens[i - 1].lower_ in _BE | {"as"}:
+            continue  # "Who was the actress ...", "resigned as the president": a predicate
         if wh is not None and i == wh[1] + 1 and tokens[wh[1]].lower_ == "of":
             continue  # "What part of the state ...": the answer lies within it
+        if i > 1 and tokens[i - 1].text == "," and _is_name(tokens[i - 2]):
+            continue  # "Anders Holm, a Danish engineer, ...": said of a name the question gives
         heads: list[str] = []
         last = i
         j = i + 1
@@ -114,12 +124,28 @@ def descriptions(tokens: Sequence[Token], wh: tuple[int, int] | None,
             else:
                 break
         kept = tuple(h for h in heads if h not in asked and h not in not_entities and len(h) > 2)
+        if any(_is_name(t) for t in tokens[last + 1 : j]):
+            continue  # "the Danish engineer Anders Holm": named in the question
+        if any(_is_name(t) and not is_nationality(t.text) for t in tokens[i + 1 : last]) and \
+                not any(is_person_noun(h) for h in heads):
+            continue  # "the Skagsund strait", "the Ossa project": a named thing
         if kept:
             start = tok.idx
             end = tokens[last].idx + len(tokens[last].text)
             found.append(Description(tokens[0].doc.text[start:end], start, kept,
                                      asks_within=wh is not None and wh[0] > i))
     return tuple(found)
+
+
+def _is_name(token: Token) -> bool:
+    return token.tag_ in ("NNP", "NNPS") and not token.is_lower and not token.is_sent_start
+
+
+# "... is called what?", "what was her name?", "Name the fiddler ...": the question asks
+# for the described entity itself
+_ASKS_NAME = re.compile(r"\b(?:called|named|known\s+as)\s+(?:what|whom?)\b|"
+                        r"\bwhat\s+(?:is|was|are|were)\s+(?:its|his|her|their|the)\s+names?\b|"
+                        r"^\s*name\b|\bnames?\s+of\s+(?:the|a|an)\b", re.I)
 
 
 def described_by(answer: str, found: Sequence[Description],

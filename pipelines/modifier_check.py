@@ -96,12 +96,13 @@ def modifiers(words: Sequence[str]) -> tuple[str, ...]:
     for w in words:
         if "'" in w or "\u2019" in w:
             continue  # a possessive ("Hale's children") qualifies by owner, not kind
-        if _is_nationality(w) or (len(w) > 4 and w.endswith("ed") and w.replace("-", "").isalpha()):
+        if is_nationality(w) or (len(w) > 4 and w.endswith("ed") and w.replace("-", "").isalpha()):
             out.append(w)
     return tuple(out)
 
 
-def _is_nationality(word: str) -> bool:
+def is_nationality(word: str) -> bool:
+    """Whether ``word`` is a nationality adjective ("Welsh", "Hungarian", "U.S.")."""
     parts = [strip_accents(p) for p in word.split("-") if p]
     return bool(parts) and word[:1].isupper() and all(
         p.lower() in _COUNTRY_WORDS or p.lower() in _ALIASES or _DEMONYM_WORD.fullmatch(p)
@@ -127,7 +128,7 @@ def lacks(modifier: str, texts: Sequence[str]) -> bool:
     parts = [p for p in modifier.split("-") if p]
     if all(_said(p, raw, text, words) for p in parts):
         return False
-    if not _is_nationality(modifier):
+    if not is_nationality(modifier):
         return True  # a participle
     asked = {strip_accents(p).lower() for p in parts}
     return bool(_nationalities(raw) - asked)

@@ -279,12 +279,15 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     if d is None:
         return first, [], question
     asked = d.name_in(question, first.text)
+    if _content(first.text) <= _content(question[: d.start]) or asked == question:
+        return first, [], question  # already named there: "Anders Holm, a Danish engineer"
     if stream_to is not None:
         stream_to("\n")
     again = reader.read(asked, expects, reader.cfg.top_k, stream_to=stream_to)
     same = _content(again.text) <= _content(first.text) or _content(first.text) <= _content(
         again.text)
-    if again.abstained or same or not answer_fits_question(again.text, question):
+    if again.abstained or same or not answer_fits_question(again.text, question) or \
+            _content(again.text) <= _content(question):  # the question's own words, "and" or not
         return first, [], question
     step = _step(question, first, replaces=d.phrase)
     if on_step is not None:

@@ -246,6 +246,8 @@ def find_bridge(doc: Doc) -> Bridge | None:
             cand = _from_determiner(tokens, i, limit)
         elif _starts_possessive(tokens, i) and not (i > 0 and tokens[i - 1].lower_ == "the"):
             cand = _from_possessive(tokens, i, limit)
+        if cand is not None and i > 0 and tokens[i - 1].lower_ == "as":
+            cand = None  # "succeeded X as the chief executive of Y": a role, not an entity
         if cand is not None and _acceptable(tokens, cand, wh):
             found.append(cand)
     if not found:

@@ -53,6 +53,9 @@ SHAPES = [
      "the city where the next Games will be held",
      "What is the city where the next Games will be held?", "When did X become a capital?"),
     ("Who is the chief executive of Marlow Shipping?", "single", None, None, None),
+    # a role after "as" is not an entity to put a name in place of
+    ("Who succeeded Lena Brook as the chief executive of Marlow Shipping?", "single", None, None,
+     None),
     ("What is the population of Tarvik?", "single", None, None, None),
     ("How long did the Tarvik bridge closure of 2019 last?", "single", None, None, None),
     ("Is Marlow Shipping older than Quillon Systems?", "yes_no", None, None, None),
@@ -83,13 +86,24 @@ DESCRIBED = [
     ("The Grey Orchard is a 2001 film featuring an American actress who starred in what series?",
      [("an American actress", ("actress",), True)]),  # "a 2001 film" is said of the title
     ("Under what name did the founder and lead guitarist of the band Velvet Pike record his "
-     "album?", [("the founder and lead guitarist", ("founder", "guitarist"), False),
-                ("the band", ("band",), False)]),
+     "album?", [("the founder and lead guitarist", ("founder", "guitarist"), False)]),
     ("Which rapper from Harlem featured on Blue Harbour?", []),  # a rapper is asked for
     ("Who was the actress who starred in Blue Harbour?", []),  # the actress is the answer
     ("What part of the state where Tarvik lies is flat?", []),  # answered within the state
     ("When did the port where the Ossa Games will be held become a capital?",
      [("the port", ("port",), False)]),  # "a capital" is said of the port
+    # said of a name the question gives, or a named thing
+    ("Ana Ruiz, a Danish engineer and bridge builder, married whom?", []),
+    ("Who did the Danish engineer Ana Ruiz marry?", []),
+    ("A bridge across the Tarvik strait was built by an engineer who married whom?",
+     [("A bridge", ("bridge",), True), ("an engineer", ("engineer",), True)]),
+    ("Blue Harbour is broadcast on a Welsh network founded by whom?",
+     [("a Welsh network", ("network",), True)]),
+    # the question asks for the described one's name
+    ("The fiddler from Tarvik is called what?", []),
+    ("The Ossa Gallery was designed by an English architect; what was her name?", []),
+    ("Name the fiddler from Tarvik.", []),
+    ("What is the name of the engineer who built the Ossa Bridge?", []),
 ]
 
 

@@ -390,6 +390,16 @@ def test_a_reread_that_names_the_entity_again_leaves_the_first_answer(kb):
     }))
     ans = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: described_shape())
     assert ans.text == "Maria Okafor" and ans.steps == ()
+    # a reread that names what the question itself names is no answer, "and" or not
+    q = "Acme Robotics and its partner were founded by an engineer who studied at which university?"
+    start = q.index("an engineer")
+    from pipelines.described import Description
+    shape = QuestionShape(q, "single", "university", described=(
+        Description("an engineer", start, ("engineer",), asks_within=True),))
+    own = ScriptedGenerator(reply_by_question({"Maria Okafor, an engineer": "Acme Robotics",
+                                               "Acme Robotics and its partner": "Maria Okafor"}))
+    ans = ask(kb, q, own, analyse=lambda t: shape)
+    assert ans.text == "Maria Okafor" and ans.steps == ()
     # an answer the evidence does not define with the description is not reread
     bolt = ScriptedGenerator(reply_by_question({"Acme Robotics was founded by": "Ivo Santos"}))
     ans = ask(kb, DESCRIBED_Q, bolt, analyse=lambda t: described_shape())
