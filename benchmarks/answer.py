@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--without", action="append", default=[],
                     choices=("hops", "compare", "check_type", "distinct_documents",
                              "second_look", "min_alignment", "read_counts",
-                             "check_modifiers", "reread_described"),
+                             "check_modifiers", "reread_described", "avoid_unfit"),
                     help="turn one QAConfig step off (repeatable)")
     args = ap.parse_args()
 
@@ -217,6 +217,20 @@ class _Cached:
 
     def stream(self, messages, **kw):  # type: ignore[no-untyped-def]
         yield self.generate(messages, **kw)
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        if name != "generate_avoiding" or not hasattr(self.gen, name):
+            raise AttributeError(name)
+
+        def generate_avoiding(messages, avoid, *, max_new_tokens=48, stop=None):  # type: ignore[no-untyped-def]
+            key = self._key(list(messages), max_new_tokens, list(stop or ()), list(avoid))
+            if key not in self.seen:
+                self.seen[key] = self.gen.generate_avoiding(
+                    messages, avoid, max_new_tokens=max_new_tokens, stop=stop)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"k": key, "v": self.seen[key]}) + "\n")
+            return self.seen[key]
+        return generate_avoiding
 
 
 class _GoldSource:

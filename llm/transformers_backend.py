@@ -170,6 +170,24 @@ class TransformersGenerator:
                 out[i] = cut_at_stop(text, stop)
         return out
 
+    def generate_avoiding(self, messages: Messages, avoid: Sequence[str], *,
+                          max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+                          stop: Sequence[str] | None = None) -> str:
+        """The greedy reply to ``messages`` that does not open the way any of ``avoid``
+        does: the first token of each (with and without a leading space) is
+        suppressed at the first decoding step (Transformers' ``begin_suppress_tokens``),
+        so the model gives its next choice. Used to ask again after a reply that
+        cannot be an answer (the question's own subject, "Yes" to "which city?").
+        """
+        self.load()
+        prompt, prefix = self._prompt_parts(messages)
+        banned = sorted({ids[0] for text in avoid if text.strip()
+                         for form in (text.strip(), " " + text.strip())
+                         if (ids := self._tokenizer(form, add_special_tokens=False)["input_ids"])})
+        text = self._run([prompt], max_new_tokens, stop, prefix,
+                         begin_suppress_tokens=banned or None)[0]
+        return cut_at_stop(text, stop)
+
     def stream(self, messages: Messages, *, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
                stop: Sequence[str] | None = None) -> Iterator[str]:
         """Yield text pieces as they are decoded (a TextIteratorStreamer on a thread).
@@ -282,12 +300,15 @@ class TransformersGenerator:
         return kw
 
     def _run(self, prompts: list[str], max_new_tokens: int, stop: Sequence[str] | None,
-             prefix: str | None = None) -> list[str]:
+             prefix: str | None = None, begin_suppress_tokens: list[int] | None = None,
+             ) -> list[str]:
         import torch
 
         enc = self._encode(prompts)
         n_prompt = enc["input_ids"].shape[1]  # (batch, prompt_len), left-padded
         kwargs = self._gen_kwargs(max_new_tokens, stop, n_prompt)
+        if begin_suppress_tokens:
+            kwargs["begin_suppress_tokens"] = begin_suppress_tokens
         with self._lock, torch.inference_mode():
             self._follow_free_cores()
             try:

@@ -38,6 +38,7 @@ ABLATIONS = {
     "count-reader": "read_counts",
     "modifier-check": "check_modifiers",
     "described-reread": "reread_described",
+    "steer-unfit": "avoid_unfit",
 }
 
 

@@ -45,6 +45,8 @@ from llm.grounding import (
     answer_fits_question,
     build_messages,
     ground_answer,
+    is_refusal,
+    parse_citations,
 )
 from pipelines.answer_form import in_asked_form
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
@@ -103,6 +105,10 @@ class QAConfig:
     # include a painter known for his depictions of what?") is taken as a hop: the
     # question is asked again with it named (pipelines.described).
     reread_described: bool = True
+    # A reply that cannot answer the question (its own subject, "Yes" to "which city?") is
+    # asked again with that opening suppressed, when the generator can steer its first
+    # token (llm.transformers_backend: generate_avoiding).
+    avoid_unfit: bool = True
 
 
 def answer(
@@ -161,7 +167,9 @@ def answer(
         # were (all of it as it stands when none was).
         steps = steps[:-1]
     expects = shape.expects if shape is not None else expected_type(question)
-    final = reader.read(asked, expects, cfg.top_k, stream_to=stream_to)
+    # a chain's last question names its hops' answers: one of them as the reply means the
+    # chain went a hop too far ("What is the name of Euphoria?"), not a reply to steer away
+    final = reader.read(asked, expects, cfg.top_k, stream_to=stream_to, steer=not steps)
     if steps and not final.abstained and not answer_fits_question(final.text, question):
         # "Amy Johnson" to "What was the profession of Amy Johnson, whom ...?": the chain
         # ended on what the question itself names
@@ -272,7 +280,9 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     ``pipelines.described``): (answer, steps, question the answer is to).
 
     The reread's answer replaces ``first`` when it is supported, is another
-    entity and fits the question; otherwise ``first`` stands, without steps.
+    entity and fits the question; otherwise the question is abstained from:
+    ``first`` is what the question describes, not what it asks. Both reads are
+    steps.
     """
     question = shape.question
     d = described_by(first.text, shape.described, [(h.title, h.chunk.text) for h in first.hits])
@@ -286,12 +296,13 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     again = reader.read(asked, expects, reader.cfg.top_k, stream_to=stream_to)
     same = _content(again.text) <= _content(first.text) or _content(first.text) <= _content(
         again.text)
-    if again.abstained or same or not answer_fits_question(again.text, question) or \
-            _content(again.text) <= _content(question):  # the question's own words, "and" or not
-        return first, [], question
     step = _step(question, first, replaces=d.phrase)
     if on_step is not None:
         on_step(step)
+    if again.abstained or same or not answer_fits_question(again.text, question) or \
+            _content(again.text) <= _content(question):  # the question's own words, "and" or not
+        # the question asks about what ``first`` is; it is not the answer
+        again = replace(again, text=ABSTAIN_TEXT, citations=(), abstained=True)
     return again, [step], asked
 
 
@@ -318,10 +329,15 @@ class _Reader:
         self.retrieve_s = 0.0
         self.generate_s = 0.0
         self.generations = 0
+        self.last_reply = ""  # the last reply's text, before it was checked
 
     def read(self, question: str, expects: AnswerType | str, top_k: int,
-             stream_to: Callable[[str], object] | None = None) -> Answer:
-        """The checked answer to one self-contained question."""
+             stream_to: Callable[[str], object] | None = None,
+             avoid: tuple[str, ...] = (), steer: bool = True) -> Answer:
+        """The checked answer to one self-contained question; the first reply may not
+        open as any of ``avoid`` does (when the generator can steer that). With
+        ``steer``, a reply that cannot answer the question is asked again without
+        that opening (``QAConfig.avoid_unfit``)."""
         cfg = self.cfg
         t = time.perf_counter()
         depth = cfg.retrieve_factor * top_k if cfg.distinct_documents else top_k
@@ -333,16 +349,25 @@ class _Reader:
         if not hits:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
         prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
-        ans, verdict = self._ask(question, hits, prompt, expects, stream_to)
+        ans, verdict = self._ask(question, hits, prompt, expects, stream_to, avoid)
+        unfit = [self.last_reply]
         weak = not ans.abstained and alignment(ans) < cfg.min_alignment
         if (ans.abstained or verdict == "unlikely" or weak) and cfg.second_look and len(hits) > 1:
             if stream_to is not None:
                 stream_to("\n")
             flipped = replace(prompt, best_last=not prompt.best_last)
             again, verdict2 = self._ask(question, hits, flipped, expects, stream_to)
+            unfit.append(self.last_reply)
             if ans.abstained or (not again.abstained and verdict2 == "yes" and (
                     verdict == "unlikely" or alignment(again) > alignment(ans))):
                 ans = again
+        unfit = [r for r in unfit if r and not is_refusal(r) and
+                 not answer_fits_question(r, question)]
+        if ans.abstained and unfit and steer and cfg.avoid_unfit and self._can_avoid():
+            # "Scott Andrew Buchholz" to "Scott Andrew Buchholz ... was chief of staff to
+            # which senator?": the same prompt, the reply may not open that way again
+            ans, verdict = self._ask(question, hits, prompt, expects, stream_to,
+                                     (*avoid, *dict.fromkeys(unfit)))
         if ans.abstained and expects == "number" and cfg.read_counts:
             counted = read_count(question, hits[: prompt.max_passages])
             if counted is not None:
@@ -352,13 +377,23 @@ class _Reader:
                                     max_passages=prompt.max_passages)  # fmt: skip
         return in_asked_form(ans, question, expects)
 
+    def _can_avoid(self) -> bool:
+        return callable(getattr(self.generator, "generate_avoiding", None))
+
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
-             expects: AnswerType | str,
-             stream_to: Callable[[str], object] | None) -> tuple[Answer, Fit]:
+             expects: AnswerType | str, stream_to: Callable[[str], object] | None,
+             avoid: tuple[str, ...] = ()) -> tuple[Answer, Fit]:
         """The checked reply to one prompt, and how well it fits the expected type."""
         t = time.perf_counter()
-        raw = generate(self.generator, build_messages(question, hits, prompt), self.cfg,
-                       stream_to)
+        messages = build_messages(question, hits, prompt)
+        if avoid and self._can_avoid():
+            raw = self.generator.generate_avoiding(  # type: ignore[attr-defined]
+                messages, avoid, max_new_tokens=self.cfg.max_new_tokens, stop=self.cfg.stop)
+            if stream_to is not None:
+                stream_to("\n" + raw)
+        else:
+            raw = generate(self.generator, messages, self.cfg, stream_to)
+        self.last_reply = parse_citations(raw)[0]
         self.generate_s += time.perf_counter() - t
         self.generations += 1
         ans = ground_answer(question, raw, hits, document_text=self.document_text,

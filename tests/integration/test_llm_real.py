@@ -41,6 +41,14 @@ def test_streaming_yields_the_same_text_as_generate(generator):
     assert "".join(pieces).strip() == text.strip() != ""
 
 
+def test_a_reply_can_be_kept_from_opening_as_an_earlier_one(generator):
+    first = generator.generate(FRANCE, max_new_tokens=8)
+    assert first.strip().lower().startswith("paris")
+    other = generator.generate_avoiding(FRANCE, [first], max_new_tokens=8, stop=["\n"])
+    assert other.strip() and not other.strip().lower().startswith("paris")
+    assert generator.generate_avoiding(FRANCE, [], max_new_tokens=8) == first  # nothing avoided
+
+
 def test_stop_strings_and_batches(generator):
     out = generator.generate_batch(
         [FRANCE, [{"role": "user", "content": "Count from 1 to 5, separated by commas."}]],

@@ -350,6 +350,44 @@ def test_a_both_question_without_the_modifier_in_the_evidence_is_no(kb):
     assert off.text == "yes"
 
 
+# -- a reply that cannot answer, steered away from -------------------------------------
+class Steerable(ScriptedGenerator):
+    """A scripted reader that gives its next choice when an opening is avoided."""
+
+    def __init__(self, reply, alternatives):
+        super().__init__(reply)
+        self.alternatives, self.avoided = alternatives, []
+
+    def generate_avoiding(self, messages, avoid, *, max_new_tokens=48, stop=None):
+        self.avoided.append(tuple(avoid))
+        return self.alternatives.get(avoid[-1], "NOT FOUND")
+
+
+def test_a_reply_that_restates_the_question_is_asked_again_without_that_opening(kb):
+    q = "Acme Robotics was founded by which engineer?"
+    gen = Steerable("Acme Robotics", {"Acme Robotics": "Maria Okafor"})
+    ans = ask(kb, q, gen)
+    assert ans.text == "Maria Okafor" and ans.citations and gen.avoided == [("Acme Robotics",)]
+    off = ask(kb, q, Steerable("Acme Robotics", {"Acme Robotics": "Maria Okafor"}),
+              config=QAConfig(mode="vector", avoid_unfit=False))
+    assert off.abstained
+    assert ask(kb, q, ScriptedGenerator("Acme Robotics")).abstained  # a reader that cannot steer
+    yes = Steerable("Yes", {"Yes": "Lisbon"})  # "Yes" to a question that is no yes/no question
+    assert ask(kb, "In which city was Acme Robotics founded?", yes).text == "Lisbon"
+
+
+def test_a_chains_last_reply_naming_its_hop_is_not_steered_away_from(kb):
+    q = "Which university did the founder of Acme Robotics attend?"
+    shape = bridge_shape(q, "the founder of Acme Robotics", "Who founded Acme Robotics?",
+                         expects="person", outer="university")
+    gen = Steerable(reply_by_question({"Who founded Acme Robotics?": "Maria Okafor",
+                                       "Maria Okafor attend": "Maria Okafor",
+                                       "founder of Acme Robotics attend": "University of Porto"}),
+                    {"Maria Okafor": "Acme Robotics"})
+    ans = ask(kb, q, gen, analyse=lambda t: shape if t == q else QuestionShape(t, "single", "any"))
+    assert ans.text == "University of Porto" and gen.avoided == []
+
+
 # -- an answer that is the described entity -------------------------------------------
 DESCRIBED_Q = "Acme Robotics was founded by an engineer who studied at which university?"
 
@@ -383,13 +421,15 @@ def test_an_answer_that_is_the_described_entity_is_a_hop_and_the_question_is_rer
     assert off.text == "Maria Okafor" and off.steps == ()
 
 
-def test_a_reread_that_names_the_entity_again_leaves_the_first_answer(kb):
+def test_a_reread_that_names_the_described_entity_again_is_abstained_from(kb):
     gen = ScriptedGenerator(reply_by_question({
         "Maria Okafor, an engineer": "Maria Okafor",
         "Acme Robotics was founded by": "Maria Okafor",
     }))
     ans = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: described_shape())
-    assert ans.text == "Maria Okafor" and ans.steps == ()
+    assert ans.abstained and ans.citations == ()  # she is the engineer, not the university
+    assert [(s.answer, s.abstained) for s in ans.steps] == [("Maria Okafor", False),
+                                                            (ans.text, True)]
     # a reread that names what the question itself names is no answer, "and" or not
     q = "Acme Robotics and its partner were founded by an engineer who studied at which university?"
     start = q.index("an engineer")
@@ -399,7 +439,7 @@ def test_a_reread_that_names_the_entity_again_leaves_the_first_answer(kb):
     own = ScriptedGenerator(reply_by_question({"Maria Okafor, an engineer": "Acme Robotics",
                                                "Acme Robotics and its partner": "Maria Okafor"}))
     ans = ask(kb, q, own, analyse=lambda t: shape)
-    assert ans.text == "Maria Okafor" and ans.steps == ()
+    assert ans.abstained and ans.steps[0].answer == "Maria Okafor"
     # an answer the evidence does not define with the description is not reread
     bolt = ScriptedGenerator(reply_by_question({"Acme Robotics was founded by": "Ivo Santos"}))
     ans = ask(kb, DESCRIBED_Q, bolt, analyse=lambda t: described_shape())
