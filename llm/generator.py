@@ -11,6 +11,11 @@ scripted fake of the tests) implements exactly this::
 
 Decoding is greedy. ``stop`` strings end the text before the first one found
 (the stop string itself is not returned).
+
+A backend may also offer ``generate_avoiding(messages, avoid, *, max_new_tokens,
+stop)``: the reply that does not open the way any string of ``avoid`` does
+(``llm.transformers_backend``). Answering uses it, when present, to ask again
+after a reply that cannot be an answer; without it that step is skipped.
 """
 
 from __future__ import annotations
