@@ -133,7 +133,8 @@ def main() -> None:
             "gold_in_hits": any(contains_answer(h.chunk.text, golds) for h in ans.hits),
             "s": ans.timings["total_s"], "cpu_s": cpu_s,
             "generate_s": ans.timings["generate_s"], "retrieve_s": ans.timings["retrieve_s"],
-            "hops": len(ans.steps), "type": q.get("type", ""),
+            "hops": len(ans.steps), "generations": ans.timings.get("generations", 0),
+            "type": q.get("type", ""),
         }
         rows.append(row)
         if args.out:
