@@ -323,8 +323,8 @@ def answer_fits_question(answer: str, question: str) -> bool:
 
     Three mistakes a small model makes often are caught: answering with the
     question's own subject ("Heinkel HD 23" to "Heinkel HD 23 was developed
-    when?"), unless the question compares things ("X or Y?", "between X and
-    Y"); answering a when/how-many question with no date or number in it; and
+    when?"), unless it is one side of a choice ("X or Y?", "between X and Y",
+    not "X and another sport"); answering a when/how-many question with no date or number in it; and
     "yes"/"no" to a question that is not a yes/no question.
 
     >>> answer_fits_question("Heinkel HD 23", "When was the Heinkel HD 23 developed?")
@@ -341,7 +341,7 @@ def answer_fits_question(answer: str, question: str) -> bool:
     """
     want = _content_tokens(answer)
     q_words = set(_tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
-    if want and want <= q_words and not _CHOICE.search(_LEADING_CONJUNCTION.sub("", question)):
+    if want and want <= q_words and not _is_option(answer, _LEADING_CONJUNCTION.sub("", question)):
         return False
     if normalize_answer(answer) in ("yes", "no"):
         return is_yes_no_question(question)
@@ -351,8 +351,25 @@ def answer_fits_question(answer: str, question: str) -> bool:
     return not (_ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer))
 
 
+def _is_option(answer: str, question: str) -> bool:
+    """Whether ``answer`` is one side of a choice the question offers: right before
+    "or"/"and"/"vs" ("The Dandy Warhols or ..."), or after "or"/"between"/"than" and a
+    few lower-case words ("... or the birth of Robert Young"). With "and" both sides
+    must be names ("Pizza Hut and Little Caesars", not "rugby union and another sport").
+    """
+    name = re.sub(r"^(?:the|a|an)\s+", "", answer.strip(), flags=re.I)
+    for m in re.finditer(re.escape(name), question, re.I) if name else ():
+        after, before = question[m.end():], question[: m.start()]
+        if re.match(r"\s*,?\s*(?i:or|vs\.?|versus)\b", after) or (
+                re.match(r"\s*,?\s*(?i:and)\s+(?:the\s+)?[A-Z0-9]", after) and name[:1].isupper()):
+            return True
+        if re.search(r"\b(?i:or|between|than|versus|vs\.?)\s+(?:[a-z]+\s+){0,4}$", before) or (
+                re.search(r"\b(?i:and)\s+(?:[a-z]+\s+){0,2}$", before) and name[:1].isupper()):
+            return True
+    return False
+
+
 _LEADING_CONJUNCTION = re.compile(r"^\W*(?:and|or|but|so)\b", re.I)
-_CHOICE = re.compile(r"\b(?:or|and|between|both|same|than|versus|vs)\b", re.I)
 _ASKS_WHEN = re.compile(r"^\s*when\b|\b(?:what|which|in\s+what|in\s+which)\s+(?:year|decade|"
                         r"century|date|month)\b")
 _ASKS_NUMBER = re.compile(r"\bhow\s+(?:many|much|old|long|tall|far|high)\b|\bpopulation\b")

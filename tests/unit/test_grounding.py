@@ -250,6 +250,13 @@ def test_shortened_answer_is_what_gets_cited():
         ("no", "Armando Iannucci has an OBE. Does Puneet Sira also have one?", True),
         ("Driftline Buoy", "And the Driftline Buoy?", False),  # a leading "and" is no choice
         ("Peter Bonetti", "Who scored the first goal for Peter Bonetti's team?", False),
+        # a choice's side fits; a name beside "and" that offers no choice does not
+        ("Robert Young", "Which came first the forming of The Dandy Warhols or the birth of "
+         "Robert Young?", True),
+        ("rugby union", "David Jones plays rugby union and another sport started when?", False),
+        ("Midway", "In which country is Midway, in the same county as McRae?", False),
+        ("church courts", "What is a term for the institution allowing church courts to act in "
+         "society and churches?", False),
         ("Peter Bonetti", "Who scored the first goal for Peter Bonetti’s team?", False),
         ("Driftline Buoy", "And which came first, the Driftline Buoy or the Kestrel Station?",
          True),
