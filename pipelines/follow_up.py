@@ -192,7 +192,8 @@ class FollowUpResolver:
         text = ans.text.strip().rstrip(".")
         if not ans.abstained and text and text.lower() not in ("yes", "no"):
             out += self._answer_referents(text, asked)
-        bridges = ans.steps[:-1] if ans.shape == "bridge" else ()  # not a comparison's values
+        # a chain's hops (a bridge, or a described entity reread), not a comparison's values
+        bridges = ans.steps[:-1] if ans.shape in ("bridge", "single") else ()
         for step in reversed(bridges):
             if step.abstained or not step.answer.strip():
                 continue

@@ -200,6 +200,18 @@ def test_kgqa_chat_from_a_pipe_prints_each_answer_and_how_it_was_understood(demo
         server.shutdown()
 
 
+def test_the_entity_a_reread_question_described_is_a_referent(resolver):
+    from kgqa.types import Step
+
+    q = "Stratwell Instruments hired a designer who studied at which university?"
+    reread = Turn(q, Answer(question=q, text="University of Lagos", shape="single", steps=(
+        Step(q, "Adaeze Nwosu", replaces="a designer"),
+        Step("Adaeze Nwosu, a designer who studied at which university?",
+             "University of Lagos"))))
+    rw = resolver.rewrite("In which city was she born?", [reread])
+    assert rw.question == "In which city was Adaeze Nwosu born?"
+
+
 def test_yes_no_and_comparison_values_are_not_referents(resolver):
     from kgqa.types import Step
 
