@@ -352,21 +352,41 @@ def answer_fits_question(answer: str, question: str) -> bool:
 
 
 def _is_option(answer: str, question: str) -> bool:
-    """Whether ``answer`` is one side of a choice the question offers: right before
-    "or"/"and"/"vs" ("The Dandy Warhols or ..."), or after "or"/"between"/"than" and a
-    few lower-case words ("... or the birth of Robert Young"). With "and" both sides
-    must be names ("Pizza Hut and Little Caesars", not "rugby union and another sport").
+    """Whether ``answer`` is one side of a choice the question offers.
+
+    It is right before "or"/"vs" with a name (a capitalised word) within a few
+    words after ("The Dandy Warhols or the birth of Robert Young", '"Złota
+    Rzeka" or ...', "A (Ireland) or B", "A, B or C"), or after "or"/"between"/
+    "vs" and a few words ("... or the birth of Robert Young"); with "and", both
+    sides must be names ("Pizza Hut and Little Caesars", "Zofia Wróblewska and
+    Þórdís Einarsdóttir", not "rugby union and another sport"). Accents aside.
     """
-    name = re.sub(r"^(?:the|a|an)\s+", "", answer.strip(), flags=re.I)
-    for m in re.finditer(re.escape(name), question, re.I) if name else ():
-        after, before = question[m.end():], question[: m.start()]
-        if re.match(r"\s*,?\s*(?i:or|vs\.?|versus)\b", after) or (
-                re.match(r"\s*,?\s*(?i:and)\s+(?:the\s+)?[A-Z0-9]", after) and name[:1].isupper()):
+    name = strip_accents(re.sub(r"^(?:the|a|an)\s+", "", answer.strip(" \"“”"), flags=re.I))
+    text = strip_accents(question)
+    capital = name[:1].isupper() or name[:1].isdigit()
+    for m in re.finditer(re.escape(name), text, re.I) if name else ():
+        after = re.sub(r"^[\"”’')\]]*(?:\s*\([^)]*\))?", "", text[m.end():])
+        before = re.sub(r"[\"“‘'(\[]*$", "", text[: m.start()])
+        choice = re.match(r"\s*(?:,\s*[^,?;]{1,60}?\s*,?\s+)?,?\s*(?i:or|vs\.?|versus)\s+(.*)",
+                          after)  # "A or B", "A, B or C"
+        if choice and _names_within(choice.group(1), 5):
             return True
-        if re.search(r"\b(?i:or|between|than|versus|vs\.?)\s+(?:[a-z]+\s+){0,4}$", before) or (
-                re.search(r"\b(?i:and)\s+(?:[a-z]+\s+){0,2}$", before) and name[:1].isupper()):
+        both = re.match(r"\s*,?\s*(?i:and)\s+(?:the\s+)?(.*)", after)
+        if both and capital and _names_within(both.group(1), 1):
+            return True
+        if re.search(r"\b(?i:or|between|versus|vs\.?)\s+(?:\S+\s+){0,4}$", before):
+            return True
+        if capital and re.search(r"[^\W\d_]*[^\W\d_]\S*\s+(?i:and)\s+(?:the\s+)?$", before) and \
+                _names_within(before.rsplit(" and ", 1)[0].split()[-1:], 1):
             return True
     return False
+
+
+def _names_within(words: str | list[str], n: int) -> bool:
+    """Whether one of the first ``n`` words (of a text, or the list itself) is a name."""
+    items = words.split()[:n] if isinstance(words, str) else words[:n]
+    return any(w.lstrip("\"“‘'([")[:1].isupper() or w.lstrip("\"“‘'([")[:1].isdigit()
+               for w in items)
 
 
 _LEADING_CONJUNCTION = re.compile(r"^\W*(?:and|or|but|so)\b", re.I)
@@ -398,7 +418,7 @@ def shorten_answer(answer: str, question: str) -> str:
     >>> shorten_answer("Maria Okafor She", "Who founded Acme?")
     'Maria Okafor'
     """
-    words = answer.split()
+    words = answer.strip().strip("\"“”").split()  # '"Złota Rzeka' is Złota Rzeka
     q = set(_tokens(question)) | {_stem(t) for t in _tokens(question)}
     first = normalize_answer(words[0]) if words else ""
     if first in ("yes", "no") and is_yes_no_question(question):

@@ -257,6 +257,17 @@ def test_shortened_answer_is_what_gets_cited():
         ("Midway", "In which country is Midway, in the same county as McRae?", False),
         ("church courts", "What is a term for the institution allowing church courts to act in "
          "society and churches?", False),
+        ("Złota Rzeka", 'Which work premiered in Warsaw, "Złota Rzeka" or "Salt og Ljós"?', True),
+        ("Þórdís Einarsdóttir", "Zofia Wróblewska and Þórdís Einarsdóttir were born in the "
+         "1940s; who was born first?", True),
+        ("Zofia Wróblewska", "Who was born first, Zofia Wroblewska or Thordis Einarsdottir?",
+         True),
+        ("Ossa", "Which is older, Ossa (Ireland) or Tarn (Sweden)?", True),
+        ("Ossa", "Which is oldest, Ossa, Tarn or Brill?", True),
+        ("Brill", "Which is older, Ossa or the Swedish Brill?", True),
+        ("Larchmont Dairies", "Which company is older than Larchmont Dairies?", False),
+        ("Brennick Foods", "Who ran Brennick Foods or its parent?", False),
+        ("Róisín Kehoe", "Whom did Róisín Kehoe and her board replace?", False),
         ("Peter Bonetti", "Who scored the first goal for Peter Bonetti’s team?", False),
         ("Driftline Buoy", "And which came first, the Driftline Buoy or the Kestrel Station?",
          True),
