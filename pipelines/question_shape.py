@@ -154,7 +154,7 @@ def analyse(nlp: Language, question: str,
     return QuestionShape(question, "single", expects, described=described)
 
 
-def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 8) -> None:
+def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> None:
     """Merge each run of 2..``longest`` tokens that ``is_name`` knows into one proper noun.
 
     Runs start and end with a capitalised word or a number and do not cross a

@@ -115,6 +115,14 @@ def test_descriptive_phrases_outside_the_wh_phrase(nlp, question, expected):
         assert question[d.start:].startswith(d.phrase)
 
 
+def test_a_long_title_the_graph_knows_stays_one_name(nlp):
+    title = "Anna and the Long, Cold, Very Wet Walk Home"  # eleven tokens
+    q = f"Which university did the author of {title} attend?"
+    shape = analyse(nlp, q, is_name=lambda text: text == title)
+    assert shape.bridge is not None and shape.bridge.phrase == f"the author of {title}"
+    assert shape.bridge.substitute("Ana Ruiz") == "Which university did Ana Ruiz attend?"
+
+
 def test_nested_bridges_unfold_from_the_inside(nlp):
     q = "Which university did the spouse of the author of Blue Harbour attend?"
     first = analyse(nlp, q)
