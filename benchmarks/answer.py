@@ -208,13 +208,17 @@ class _Cached:
                 row = json.loads(line)
                 self.seen[row["k"]] = row["v"]
 
-    def generate(self, messages, *, max_new_tokens=48, stop=None):  # type: ignore[no-untyped-def]
-        key = self._key(list(messages), max_new_tokens, list(stop or ()))
+    def _remember(self, key: str, make) -> str:  # type: ignore[no-untyped-def]
         if key not in self.seen:
-            self.seen[key] = self.gen.generate(messages, max_new_tokens=max_new_tokens, stop=stop)
+            self.seen[key] = make()
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"k": key, "v": self.seen[key]}) + "\n")
         return self.seen[key]
+
+    def generate(self, messages, *, max_new_tokens=48, stop=None):  # type: ignore[no-untyped-def]
+        return self._remember(self._key(list(messages), max_new_tokens, list(stop or ())),
+                              lambda: self.gen.generate(messages, max_new_tokens=max_new_tokens,
+                                                        stop=stop))
 
     def stream(self, messages, **kw):  # type: ignore[no-untyped-def]
         yield self.generate(messages, **kw)
@@ -225,12 +229,8 @@ class _Cached:
 
         def generate_avoiding(messages, avoid, *, max_new_tokens=48, stop=None):  # type: ignore[no-untyped-def]
             key = self._key(list(messages), max_new_tokens, list(stop or ()), list(avoid))
-            if key not in self.seen:
-                self.seen[key] = self.gen.generate_avoiding(
-                    messages, avoid, max_new_tokens=max_new_tokens, stop=stop)
-                with self.path.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps({"k": key, "v": self.seen[key]}) + "\n")
-            return self.seen[key]
+            return self._remember(key, lambda: self.gen.generate_avoiding(
+                messages, avoid, max_new_tokens=max_new_tokens, stop=stop))
         return generate_avoiding
 
 

@@ -376,17 +376,16 @@ def _is_option(answer: str, question: str) -> bool:
             return True
         if re.search(r"\b(?i:or|between|versus|vs\.?)\s+(?:\S+\s+){0,4}$", before):
             return True
-        if capital and re.search(r"[^\W\d_]*[^\W\d_]\S*\s+(?i:and)\s+(?:the\s+)?$", before) and \
-                _names_within(before.rsplit(" and ", 1)[0].split()[-1:], 1):
+        other = re.search(r"(\S+)\s+(?i:and)\s+(?:the\s+)?$", before)
+        if capital and other and _names_within(other.group(1), 1):
             return True
     return False
 
 
-def _names_within(words: str | list[str], n: int) -> bool:
-    """Whether one of the first ``n`` words (of a text, or the list itself) is a name."""
-    items = words.split()[:n] if isinstance(words, str) else words[:n]
+def _names_within(text: str, n: int) -> bool:
+    """Whether one of the first ``n`` words of ``text`` is a name (capitalised, or a number)."""
     return any(w.lstrip("\"“‘'([")[:1].isupper() or w.lstrip("\"“‘'([")[:1].isdigit()
-               for w in items)
+               for w in text.split()[:n])
 
 
 _LEADING_CONJUNCTION = re.compile(r"^\W*(?:and|or|but|so)\b", re.I)

@@ -329,7 +329,6 @@ class _Reader:
         self.retrieve_s = 0.0
         self.generate_s = 0.0
         self.generations = 0
-        self.last_reply = ""  # the last reply's text, before it was checked
 
     def read(self, question: str, expects: AnswerType | str, top_k: int,
              stream_to: Callable[[str], object] | None = None,
@@ -349,15 +348,15 @@ class _Reader:
         if not hits:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
         prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
-        ans, verdict = self._ask(question, hits, prompt, expects, stream_to, avoid)
-        unfit = [self.last_reply]
+        ans, verdict, reply = self._ask(question, hits, prompt, expects, stream_to, avoid)
+        unfit = [reply]
         weak = not ans.abstained and alignment(ans) < cfg.min_alignment
         if (ans.abstained or verdict == "unlikely" or weak) and cfg.second_look and len(hits) > 1:
             if stream_to is not None:
                 stream_to("\n")
             flipped = replace(prompt, best_last=not prompt.best_last)
-            again, verdict2 = self._ask(question, hits, flipped, expects, stream_to)
-            unfit.append(self.last_reply)
+            again, verdict2, reply = self._ask(question, hits, flipped, expects, stream_to)
+            unfit.append(reply)
             if ans.abstained or (not again.abstained and verdict2 == "yes" and (
                     verdict == "unlikely" or alignment(again) > alignment(ans))):
                 ans = again
@@ -366,8 +365,8 @@ class _Reader:
         if ans.abstained and unfit and steer and cfg.avoid_unfit and self._can_avoid():
             # "Scott Andrew Buchholz" to "Scott Andrew Buchholz ... was chief of staff to
             # which senator?": the same prompt, the reply may not open that way again
-            ans, verdict = self._ask(question, hits, prompt, expects, stream_to,
-                                     (*avoid, *dict.fromkeys(unfit)))
+            ans, verdict, _ = self._ask(question, hits, prompt, expects, stream_to,
+                                        (*avoid, *dict.fromkeys(unfit)))
         if ans.abstained and expects == "number" and cfg.read_counts:
             counted = read_count(question, hits[: prompt.max_passages])
             if counted is not None:
@@ -382,8 +381,9 @@ class _Reader:
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str, stream_to: Callable[[str], object] | None,
-             avoid: tuple[str, ...] = ()) -> tuple[Answer, Fit]:
-        """The checked reply to one prompt, and how well it fits the expected type."""
+             avoid: tuple[str, ...] = ()) -> tuple[Answer, Fit, str]:
+        """The checked reply to one prompt, how well it fits the expected type, and the
+        reply's text as the model gave it (before any check)."""
         t = time.perf_counter()
         messages = build_messages(question, hits, prompt)
         if avoid and self._can_avoid():
@@ -393,18 +393,19 @@ class _Reader:
                 stream_to("\n" + raw)
         else:
             raw = generate(self.generator, messages, self.cfg, stream_to)
-        self.last_reply = parse_citations(raw)[0]
+        reply = parse_citations(raw)[0]
         self.generate_s += time.perf_counter() - t
         self.generations += 1
         ans = ground_answer(question, raw, hits, document_text=self.document_text,
                             max_passages=prompt.max_passages)
         if ans.abstained or not self.cfg.check_type:
-            return ans, "yes"
+            return ans, "yes", reply
         label = self.entity_label(ans.text) if self.entity_label is not None else None
         verdict = fit(expects, ans.text, label=label)
         if verdict != "no":
-            return ans, verdict
-        return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True), "no"
+            return ans, verdict, reply
+        abstain = Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
+        return abstain, "no", reply
 
 
 def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,
