@@ -338,8 +338,11 @@ def answer_fits_question(answer: str, question: str) -> bool:
     False
     >>> answer_fits_question("Peter Bonetti", "Who scored for Peter Bonetti's team?")
     False
+    >>> answer_fits_question("Korn's Groovy Pirate Ghost Mystery",
+    ...                      "What song debuted in Korn's Groovy Pirate Ghost Mystery?")
+    False
     """
-    want = _content_tokens(answer)
+    want = _content_tokens(re.sub(r"['’]s\b", "", answer))
     q_words = set(_tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
     if want and want <= q_words and not _is_option(answer, _LEADING_CONJUNCTION.sub("", question)):
         return False

@@ -90,6 +90,8 @@ _ORG_HEADS = frozenset({
     "newspaper", "magazine", "station", "channel", "franchise", "employer", "subsidiary",
     "competitor", "rival", "distributor", "retailer", "contractor", "partner", "sponsor",
 })
+_PREPOSITIONS = frozenset({"in", "of", "at", "on", "for", "from", "to", "by", "with", "into",
+                           "under", "during", "after", "before", "about"})
 _AUXILIARIES = frozenset({"do", "does", "did", "is", "are", "was", "were", "has", "have", "had"})
 _WHEN = re.compile(r"^\s*when\b|\b(?:what|which)\s+(?:year|decade|century|date|month|day)\b",
                    re.I)
@@ -109,6 +111,11 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
     'number'
     >>> expected_type("What is the state where Pocahontas Mounds is located?")
     'place'
+
+    A relative "which" is passed over for the wh-phrase after it:
+
+    >>> expected_type("He coaches at a University which has a campus in which city?")
+    'place'
     """
     q = question.strip()
     low = q.lower()
@@ -124,13 +131,17 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
             kind = noun_type(words[i + 3]) if len(words) > i + 3 else "any"
             if kind != "any":
                 return kind
+        relative = False
         for noun in words[i + 1 : i + 4]:
             kind = noun_type(noun)
             if kind != "any":
                 return kind
             if noun in _AUXILIARIES:
+                # "a University which also has ... in which city?": a relative clause
+                relative = i > 0 and words[i - 1] not in _PREPOSITIONS
                 break
-        break
+        if not relative:
+            break
     if re.match(r"^\s*(?:\w+\s+)?where\b", low) or re.search(r"\bwhere\s*\?\s*$", low):
         return "location"  # a place, or an institution ("Where did she study?")
     if re.match(r"^\s*(?:\w+\s+)?(?:who|whom)\b", low) or re.search(r"\bwhom?\s*\?\s*$", low):

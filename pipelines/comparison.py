@@ -49,6 +49,25 @@ _DO_FORM = {"VBD": "did", "VBZ": "does", "VBP": "do", "VB": "do"}
 _BE = frozenset({"is", "are", "was", "were"})
 
 
+# "Which band was formed first The Exies or Circus Diablo?": no comma before the options
+_UNMARKED = re.compile(
+    r"^(?P<stem>(?:which|who|what)\b[^,]*?\b(?:"
+    + "|".join(sorted((_MORE | _LESS | _EARLY | _LATE) - {"after", "before"}))
+    + r"))\s+(?!than\b)(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", re.I)
+
+#: "the birth of X" -> "When was X born?": an option that is an event of a named thing
+_EVENTS = {"birth": "was {} born", "death": "did {} die", "forming": "was {} formed",
+           "formation": "was {} formed", "founding": "was {} founded",
+           "foundation": "was {} founded", "establishment": "was {} established",
+           "creation": "was {} created", "release": "was {} released",
+           "publication": "was {} published", "opening": "was {} opened",
+           "launch": "was {} launched", "construction": "was {} built",
+           "premiere": "did {} premiere", "start": "did {} start", "beginning": "did {} begin",
+           "end": "did {} end", "founding date": "was {} founded"}
+_EVENT = re.compile(r"^(?:the\s+)?(?P<event>" + "|".join(sorted(_EVENTS, key=len, reverse=True))
+                    + r")\s+of\s+(?P<name>.+)$", re.I)
+
+
 @dataclass(frozen=True)
 class ComparisonPlan:
     """Two options, the value question for each, and which value wins."""
@@ -64,9 +83,15 @@ def split_options(question: str) -> tuple[str, str, str] | None:
 
     >>> split_options("Which team has more people, the Firmware team or the Platform team?")
     ('Which team has more people', 'the Firmware team', 'the Platform team')
+
+    Without the comma, the stem ends at its comparative word:
+
+    >>> split_options("Which band was formed first The Exies or Circus Diablo ?")
+    ('Which band was formed first', 'The Exies', 'Circus Diablo')
     """
     q = question.strip().rstrip("?").strip()
-    m = re.search(r"^(?P<stem>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q)
+    m = re.search(r"^(?P<stem>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q) or \
+        _UNMARKED.search(q)
     if m is None:
         return None
     stem, a, b = m.group("stem").strip(), m.group("a").strip(), m.group("b").strip()
@@ -107,10 +132,15 @@ def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
             if w in _AGE:
                 qs = tuple(f"When was {_lower_the(opt)} born?" for opt in (a, b))
                 return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
-            qs2 = tuple(_when(tokens, j, i, opt) for opt in (a, b))
+            events = [_EVENT.match(opt) for opt in (a, b)]
+            qs2 = tuple(f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"
+                        if e is not None else _when(tokens, j, i, opt)
+                        for e, opt in zip(events, (a, b), strict=True))
             if None in qs2:
                 return None
-            return ComparisonPlan((a, b), qs2, "date", pick)  # type: ignore[arg-type]
+            names = tuple(e.group("name") if e is not None else opt
+                          for e, opt in zip(events, (a, b), strict=True))
+            return ComparisonPlan(names, qs2, "date", pick)  # type: ignore[arg-type]
     return None
 
 

@@ -121,20 +121,29 @@ def descriptions(tokens: Sequence[Token], wh: tuple[int, int] | None,
             elif t.lower_ in ("and", "&") and heads and j + 1 < len(tokens) and \
                     tokens[j + 1].tag_ in _RUN_TAGS:
                 j += 1  # "the founder and lead guitarist"
+            elif t.text == "," and tokens[j - 1].tag_ == "CD" and j + 1 < len(tokens) and \
+                    tokens[j + 1].tag_ == "CD":
+                j += 1  # "the October 27, 1999 episode"
             else:
                 break
         kept = tuple(h for h in heads if h not in asked and h not in not_entities and len(h) > 2)
         if any(_is_name(t) for t in tokens[last + 1 : j]):
             continue  # "the Danish engineer Anders Holm": named in the question
-        if any(_is_name(t) and not is_nationality(t.text) for t in tokens[i + 1 : last]) and \
-                not any(is_person_noun(h) for h in heads):
-            continue  # "the Skagsund strait", "the Ossa project": a named thing
+        if any(_is_name(t) and not is_nationality(t.text) and t.lower_ not in _CALENDAR
+               for t in tokens[i + 1 : last]) and not any(is_person_noun(h) for h in heads):
+            continue  # "the Skagsund strait", "the Ossa project": a named thing (not "the
+            # October 27, 1999 episode")
         if kept:
             start = tok.idx
             end = tokens[last].idx + len(tokens[last].text)
             found.append(Description(tokens[0].doc.text[start:end], start, kept,
                                      asks_within=wh is not None and wh[0] > i))
     return tuple(found)
+
+
+_CALENDAR = frozenset({"january", "february", "march", "april", "may", "june", "july", "august",
+                       "september", "october", "november", "december", "monday", "tuesday",
+                       "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
 def _is_name(token: Token) -> bool:
@@ -185,8 +194,9 @@ def _plural_of(word: str, heads: Collection[str]) -> bool:
 
 _PAREN = re.compile(r"\s*\([^()]*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
-_COPULA = re.compile(r"^\s*(?:,\s*(?=(?:a|an|the)\b)|(?:,[^,.;]{1,30},\s*)?(?:is|was|are|were)\s+"
-                     r"(?:also\s+)?)", re.I)  # "X, a ...", "X is ...", "X, on average, is ..."
+# "X, a ...", "X is ...", "X, on average, is ...", '"X" is ...' (a title in quotes)
+_COPULA = re.compile(r"^[\"\u201d]?\s*(?:,\s*(?=(?:a|an|the)\b)|(?:,[^,.;]{1,30},\s*)?"
+                     r"(?:is|was|are|were)\s+(?:also\s+)?)", re.I)
 _FIRST_COPULA = re.compile(r"^[^.;]{0,160}?\b(?:is|was|are|were)\s+(?:also\s+)?", re.I)
 _PREDICATE_STOP = frozenset({
     "who", "whom", "whose", "that", "which", "where", "when", "known", "best", "of", "for",

@@ -227,7 +227,7 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     winner = decide(plan, (hops[0].text, hops[1].text))
     if winner is None:
         return None
-    text = re.sub(r"^(?:the|The)\s+", "", plan.options[winner])
+    text = re.sub(r"^the\s+", "", plan.options[winner])  # "the Firmware team", not "The Exies"
     citations = hops[winner].citations + hops[1 - winner].citations
     final = Answer(question=question, text=text, citations=citations,
                    hits=hops[winner].hits + hops[1 - winner].hits)

@@ -99,6 +99,9 @@ DESCRIBED = [
      [("A bridge", ("bridge",), True), ("an engineer", ("engineer",), True)]),
     ("Blue Harbour is broadcast on a Welsh network founded by whom?",
      [("a Welsh network", ("network",), True)]),
+    # a date is not a name: the phrase still describes the answer's first hop
+    ("What song debuted in the October 27, 1999 episode of Blue Harbour?",
+     [("the October 27, 1999 episode", ("episode",), False)]),
     # the question asks for the described one's name
     ("The fiddler from Tarvik is called what?", []),
     ("The Ossa Gallery was designed by an English architect; what was her name?", []),
@@ -142,6 +145,16 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     when = analyse(nlp, "Who joined Quillon Systems first, Lena Brook or Ivo Marsh?").comparison
     assert when is not None and when.kind == "date" and when.pick == "min"
     assert when.questions[0] == "When did Lena Brook join Quillon Systems?"
+    # no comma before the options; options that are events of a named thing
+    bare = analyse(nlp, "Which band was formed first Velvet Pike or The Ossa Four ?").comparison
+    assert bare is not None and bare.options == ("Velvet Pike", "The Ossa Four")
+    assert bare.questions == ("When was Velvet Pike formed?", "When was The Ossa Four formed?")
+    events = analyse(nlp, "Which came first the forming of Velvet Pike or the birth of Lena "
+                          "Brook?").comparison
+    assert events is not None and events.kind == "date" and events.pick == "min"
+    assert events.options == ("Velvet Pike", "Lena Brook")
+    assert events.questions == ("When was Velvet Pike formed?", "When was Lena Brook born?")
+    assert analyse(nlp, "What is older than Velvet Pike or Lena Brook?").comparison is None
 
 
 def test_expected_answer_types(nlp):
@@ -153,7 +166,10 @@ def test_expected_answer_types(nlp):
               "How many staff does Quillon Systems have?": "number",
               # how a bridge's hop is asked: "the state where ..." -> "What is the state where ...?"
               "What is the state where the Moth Glider was built?": "place",
-              "What was the company that built the Moth Glider?": "organisation"}
+              "What was the company that built the Moth Glider?": "organisation",
+              # a relative "which" is passed over for the wh-phrase after it
+              "Lena Brook coaches at a University which also has a campus in which Welsh "
+              "city?": "place"}
     for question, kind in expect.items():
         assert analyse(nlp, question).expects == kind, question
 

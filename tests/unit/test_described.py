@@ -67,3 +67,10 @@ def test_the_question_is_asked_of_the_named_entity():
     first = Description("The founder", 0, ("founder",))
     assert first.name_in("The founder of X was born where?", "Ivo Marsh") == (
         "Ivo Marsh, the founder of X was born where?")
+
+
+def test_a_title_in_quotes_is_defined_by_what_follows_the_quote():
+    episode = Description("the October 27, 1999 episode", 21, ("episode",))
+    passages = [("Ghost Mystery", '"Ghost Mystery" is the tenth episode of the third season '
+                 "of Blue Harbour. It aired on October 27, 1999.")]
+    assert described_by("Ghost Mystery", [episode], passages) == episode
