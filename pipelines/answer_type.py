@@ -79,7 +79,8 @@ _PLACE_HEADS = frozenset({
     "colony", "landmark", "headquarters",
 })
 _UNIVERSITY_HEADS = frozenset({"university", "college", "school", "institute", "academy",
-                               "conservatory", "polytechnic", "seminary", "universities"})
+                               "conservatory", "polytechnic", "seminary", "universities",
+                               "mater"})  # "alma mater"
 _ORG_HEADS = frozenset({
     "company", "firm", "organisation", "organization", "team", "band", "group", "association",
     "society", "club", "party", "agency", "customer", "client", "supplier", "vendor",

@@ -230,6 +230,7 @@ def find_bridge(doc: Doc) -> Bridge | None:
         return None
     wh = _wh_phrase(tokens)
     subject_end = _subject_end(tokens, wh)
+    root = next((t.i for t in tokens if t.dep_ == "ROOT" and t.tag_.startswith("V")), -1)
     end = len(tokens)
     while end > 0 and tokens[end - 1].is_punct:
         end -= 1
@@ -238,6 +239,8 @@ def find_bridge(doc: Doc) -> Bridge | None:
         if wh is not None and wh[0] <= i < wh[1]:
             continue
         limit = subject_end if i < subject_end else end  # the predicate runs to the end
+        if wh is not None and i < root < wh[0]:
+            limit = min(limit, root)  # "The state where X died | has how many districts?"
         cand = None
         if tok.lower_ in _DETERMINERS and i + 1 < limit and _starts_possessive(tokens, i + 1):
             cand = _from_possessive(tokens, i + 1, limit)
@@ -263,6 +266,9 @@ def _wh_phrase(tokens: Sequence[Token]) -> tuple[int, int] | None:
     """Token range of the question's wh-phrase ("In which city", "How many Publix stores")."""
     for i, t in enumerate(tokens):
         if t.lower_ in WH_WORDS and (t.tag_.startswith("W") or t.lower_ in ("how", "whose")):
+            if i > 0 and tokens[i - 1].tag_ in _NOUN_TAGS and any(
+                    u.lower_ in WH_WORDS and u.tag_.startswith("W") for u in tokens[i + 1 :]):
+                continue  # "The state where X died has how many ...?": a relative word
             start = i - 1 if i > 0 and tokens[i - 1].tag_ == "IN" else i
             j = i + 1
             if t.lower_ == "how" and j < len(tokens):
@@ -305,6 +311,14 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
     first = wh[1] + 1
     bare = wh[1] - wh[0] == 1 and tokens[wh[0]].lower_ in ("what", "who", "which")
     if aux in _BE and bare:
+        # "What is the country where Baure is located | named after?": a participle and its
+        # preposition after the relative clause are the predicate; "What is the state where
+        # X is located?" has none
+        j = end - 1 if end - 1 > first and tokens[end - 1].tag_ in ("IN", "RP") else end
+        if j - 2 > first and tokens[j - 1].tag_ == "VBN" and tokens[j - 1].is_lower and \
+                tokens[j - 2].tag_ == "VBN" and any(
+                    t.lower_ in _RELATIVE for t in tokens[first : j - 2]):
+            return j - 1
         return end
     skip = 1 if first < end and tokens[first].tag_ in ("DT", "PRP$") else 0
     head = _head_after(tokens, first + skip, end) if first + skip < end else None

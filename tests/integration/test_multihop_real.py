@@ -52,6 +52,18 @@ SHAPES = [
     ("When did the city where the next Games will be held become a capital?", "bridge",
      "the city where the next Games will be held",
      "What is the city where the next Games will be held?", "When did X become a capital?"),
+    # the bridge is the subject, before the verb and the wh-phrase
+    ("The state where Lena Brook died has how many districts?", "bridge",
+     "The state where Lena Brook died", "What is the state where Lena Brook died?",
+     "X has how many districts?"),
+    # a participle after the relative clause is the predicate
+    ("What is the country where Tarvik is located named after?", "bridge",
+     "the country where Tarvik is located", "What is the country where Tarvik is located?",
+     "What is X named after?"),
+    ("What is the country where Tarvik is located?", "single", None, None, None),
+    ("When did Lena Brook's alma mater start teaching law?", "bridge",
+     "Lena Brook's alma mater", "What is Lena Brook's alma mater?",
+     "When did X start teaching law?"),
     ("Who is the chief executive of Marlow Shipping?", "single", None, None, None),
     # a role after "as" is not an entity to put a name in place of
     ("Who succeeded Lena Brook as the chief executive of Marlow Shipping?", "single", None, None,
