@@ -282,7 +282,8 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     The reread's answer replaces ``first`` when it is supported, is another
     entity and fits the question; otherwise the question is abstained from:
     ``first`` is what the question describes, not what it asks. Both reads are
-    steps.
+    steps. The reread is not steered away from a reply naming ``first`` again: the
+    evidence read is about ``first``, so another name would be a guess.
     """
     question = shape.question
     d = described_by(first.text, shape.described, [(h.title, h.chunk.text) for h in first.hits])
@@ -293,7 +294,7 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
         return first, [], question  # already named there: "Anders Holm, a Danish engineer"
     if stream_to is not None:
         stream_to("\n")
-    again = reader.read(asked, expects, reader.cfg.top_k, stream_to=stream_to)
+    again = reader.read(asked, expects, reader.cfg.top_k, stream_to=stream_to, steer=False)
     same = _content(again.text) <= _content(first.text) or _content(first.text) <= _content(
         again.text)
     step = _step(question, first, replaces=d.phrase)

@@ -430,6 +430,12 @@ def test_a_reread_that_names_the_described_entity_again_is_abstained_from(kb):
     assert ans.abstained and ans.citations == ()  # she is the engineer, not the university
     assert [(s.answer, s.abstained) for s in ans.steps] == [("Maria Okafor", False),
                                                             (ans.text, True)]
+    # nor is the reader steered away from her there: any other name would be a guess
+    steer = Steerable(reply_by_question({"Maria Okafor, an engineer": "Maria Okafor",
+                                         "Acme Robotics was founded by": "Maria Okafor"}),
+                      {"Maria Okafor": "University of Porto"})
+    ans = ask(kb, DESCRIBED_Q, steer, analyse=lambda t: described_shape())
+    assert ans.abstained and steer.avoided == []
     # a reread that names what the question itself names is no answer, "and" or not
     q = "Acme Robotics and its partner were founded by an engineer who studied at which university?"
     start = q.index("an engineer")
