@@ -82,14 +82,25 @@ _REGION_QUESTION = re.compile(
     r"region|county)\b", re.I)
 
 
+_TRAILING_DATE = re.compile(
+    rf",?\s+(?:in|on|during|since|around|from)\s+(?:the\s+)?(?:\d{{1,2}}\s+)?(?:{_MONTH}\s+)?"
+    rf"(?:\d{{1,2}},?\s+)?\d{{3,4}}s?\s*$")
+
+
 def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
     """A place answer cut to the part the question asks for.
 
     "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town;
     "Hinds County, Mississippi" -> "Mississippi" when it asks which state,
-    country or province (the larger place comes last in such a name).
+    country or province (the larger place comes last in such a name). A date
+    after the place is not part of it ("Leyton, East London, in 1975").
     """
-    if ans.abstained or expects != "place" or "," not in ans.text:
+    if ans.abstained or expects not in ("place", "location"):
+        return ans
+    dated = _TRAILING_DATE.sub("", ans.text)  # "Leyton, East London, in 1975"
+    if dated != ans.text and dated.strip():
+        ans = replace(ans, text=dated.strip())
+    if expects != "place" or "," not in ans.text:
         return ans
     parts = [p.strip() for p in ans.text.split(",") if p.strip()]
     if not parts:

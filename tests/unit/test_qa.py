@@ -165,6 +165,15 @@ def test_a_which_country_answer_keeps_the_larger_place(kb):
                ScriptedGenerator("Lisbon, Portugal")).text == "Lisbon, Portugal"
 
 
+def test_a_date_after_a_place_is_not_part_of_it(kb):
+    doc = ACME_DOC.replace("in Lisbon", "in Lisbon, Portugal, in 2011")
+    kb.ingest([Document("acme.md", "Acme", doc)], options=IngestOptions(progress=False))
+    gen = ScriptedGenerator("Lisbon, Portugal, in 2011")
+    assert ask(kb, "Where was Acme Robotics founded?", gen).text == "Lisbon, Portugal"
+    assert ask(kb, "When was Acme Robotics founded?", ScriptedGenerator("in 2011")).text \
+        == "in 2011"
+
+
 # -- hop by hop -----------------------------------------------------------------
 def test_a_bridge_question_is_answered_hop_by_hop_with_the_chain(kb):
     q = "Which university did the founder of Acme Robotics attend?"
