@@ -15,8 +15,11 @@ hop, and the values are parsed and compared::
 
 Recognised: "Which/Who ... more/fewer N ...", "... larger/longer/higher ...",
 "... first/earlier/later/last/before/after ...", "... older/younger ..." with two
-options at the end ("A or B"). Anything else (and any value that cannot be
-parsed) is left to the reader as one question.
+options at the end ("A or B", after a comma or right after the comparative word).
+An option that is an event of a named thing ("the forming of The Dandy Warhols",
+"the birth of Robert Young") is asked about as that event ("When was Robert Young
+born?") and answered by the thing's name. Anything else (and any value that
+cannot be parsed) is left to the reader as one question.
 """
 
 from __future__ import annotations
