@@ -346,6 +346,7 @@ class Step:
     hits: tuple[Hit, ...] = ()
     abstained: bool = False
     replaces: str = ""
+    refused: tuple[str, ...] = ()  # the reader's replies the checks refused (see Answer)
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,12 @@ class Answer:
     the self-contained question a follow-up of a conversation was rewritten
     into and answered as ("Which university did Adaeze Nwosu attend?" for
     "Which university did she attend?"); it is empty when the question was
-    answered as asked.
+    answered as asked. ``refused`` holds the reader's replies to the question
+    (or to the chain's last question) that the checks refused before ``text``
+    was given, in order ("Yes" to "In which city ...?", the question's own
+    subject, an organisation for "which city"): a non-empty ``refused`` beside
+    an answer means the reader's first choice could not answer, and ``text`` is
+    what it gave when asked again.
     """
 
     question: str
@@ -371,3 +377,4 @@ class Answer:
     steps: tuple[Step, ...] = ()
     shape: str = "single"
     understood_as: str = ""
+    refused: tuple[str, ...] = ()

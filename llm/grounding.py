@@ -370,6 +370,8 @@ def _is_option(answer: str, question: str) -> bool:
     for m in re.finditer(re.escape(name), text, re.I) if name else ():
         after = re.sub(r"^[\"”’')\]]*(?:\s*\([^)]*\))?", "", text[m.end():])
         before = re.sub(r"[\"“‘'(\[]*$", "", text[: m.start()])
+        if re.search(r"\bthan\s+[^,?;]*$", before, re.I):
+            continue  # "What is older than A or B?": a comparison with both, no choice
         choice = re.match(r"\s*(?:,\s*[^,?;]{1,60}?\s*,?\s+)?,?\s*(?i:or|vs\.?|versus)\s+(.*)",
                           after)  # "A or B", "A, B or C"
         if choice and _names_within(choice.group(1), 5):

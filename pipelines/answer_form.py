@@ -113,3 +113,14 @@ def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answ
             return replace(ans, text=county[0]) if county else ans
         return replace(ans, text=parts[-1])
     return ans
+
+
+def refused_note(refused: tuple[str, ...], abstained: bool) -> str:
+    """Words for the reader's replies the checks refused (``Answer.refused``), as
+    ``kgqa ask`` and the web UI show them beside the answer."""
+    replies = ", ".join(f'"{r}"' for r in refused)
+    why = "not an answer to this question, or not in the passages"
+    if abstained:
+        return f"Refused replies of the reader: {replies} ({why})."
+    return f"The reader's first reply {replies} was refused ({why}); the answer is its reply " \
+        "when asked again."

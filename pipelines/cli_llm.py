@@ -159,6 +159,7 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
     without the model): only what differs from it is added.
     """
     from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
+    from pipelines.answer_form import refused_note
 
     if streamed:
         print()
@@ -175,10 +176,14 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
         print()
     for c in ans.citations:
         print(_citation_line(c))
+    if ans.refused:
+        print(f"\n{refused_note(ans.refused, ans.abstained)}")
     if ans.steps:
         print("\nHow this was answered:")
         for n, step in enumerate(ans.steps, start=1):
             print(f"  {n}. {step.question} → {step.answer}")
+            if step.refused and not step.abstained:
+                print(f"     ({refused_note(step.refused, False)})")
             for c in step.citations[:1]:
                 print(f"     {_citation_line(c)}")
 

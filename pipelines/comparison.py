@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from pipelines.answer_type import is_person_noun
 from pipelines.modifier_check import modifiers
 
 if TYPE_CHECKING:
@@ -133,7 +134,10 @@ def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
         if w in _EARLY | _LATE:
             pick: Literal["max", "min"] = "min" if w in _EARLY else "max"
             if w in _AGE:
-                qs = tuple(f"When was {_lower_the(opt)} born?" for opt in (a, b))
+                nouns = [t.lower_ for t in tokens[1:j] if t.tag_ in ("NN", "NNS")]
+                # "Which band is older": founded; "Who is older", "Which actor is older": born
+                event = "founded" if nouns and not is_person_noun(nouns[-1]) else "born"
+                qs = tuple(f"When was {_lower_the(opt)} {event}?" for opt in (a, b))
                 return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
             events = [_EVENT.match(opt) for opt in (a, b)]
             qs2 = tuple(f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"

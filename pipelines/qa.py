@@ -181,10 +181,13 @@ def answer(
         direct = reader.read(question, expects, cfg.top_k, stream_to=stream_to)
         if not direct.abstained:
             final, steps = direct, []
-    if not steps and shape is not None and shape.described and cfg.reread_described \
-            and not final.abstained:
-        final, steps, asked = _reread_described(reader, shape, final, expects, stream_to,
-                                                on_step)
+    if not steps and shape is not None and shape.described and cfg.reread_described:
+        first = final if not final.abstained else _refused_entity(reader, final, question)
+        if first is not None:
+            again, reread, reasked = _reread_described(reader, shape, first, expects, stream_to,
+                                                       on_step)
+            if reread or not final.abstained:
+                final, steps, asked = again, reread, reasked
     if steps:
         last = _step(asked, final)
         steps.append(last)
@@ -307,13 +310,25 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     return again, [step], asked
 
 
+def _refused_entity(reader: _Reader, final: Answer, question: str) -> Answer | None:
+    """The reader's last refused reply, when only its kind was refused: "Halden University"
+    to "... at a university which has a campus in which city?" may be the university
+    the question describes (``_reread_described``); ``None`` otherwise."""
+    if not final.refused or not reader.cfg.check_type:
+        return None
+    ans = ground_answer(question, final.refused[-1], final.hits,
+                        document_text=reader.document_text,
+                        max_passages=reader.cfg.prompt.max_passages)
+    return None if ans.abstained else ans
+
+
 def _content(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower())) - {"the", "a", "an", "of", "and"}
 
 
 def _step(question: str, ans: Answer, replaces: str = "") -> Step:
     return Step(question=question, answer=ans.text, citations=ans.citations, hits=ans.hits,
-                abstained=ans.abstained, replaces=replaces)
+                abstained=ans.abstained, replaces=replaces, refused=ans.refused)
 
 
 class _Reader:
@@ -350,24 +365,27 @@ class _Reader:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
         prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
         ans, verdict, reply = self._ask(question, hits, prompt, expects, stream_to, avoid)
-        unfit = [reply]
+        asked = [(reply, ans.abstained)]  # each reply, and whether the checks refused it
+        used = 0  # which of them ``ans`` is
         weak = not ans.abstained and alignment(ans) < cfg.min_alignment
         if (ans.abstained or verdict == "unlikely" or weak) and cfg.second_look and len(hits) > 1:
             if stream_to is not None:
                 stream_to("\n")
             flipped = replace(prompt, best_last=not prompt.best_last)
             again, verdict2, reply = self._ask(question, hits, flipped, expects, stream_to)
-            unfit.append(reply)
+            asked.append((reply, again.abstained))
             if ans.abstained or (not again.abstained and verdict2 == "yes" and (
                     verdict == "unlikely" or alignment(again) > alignment(ans))):
-                ans = again
-        unfit = [r for r in unfit if r and not is_refusal(r) and
+                ans, used = again, 1
+        unfit = [r for r, _ in asked if r and not is_refusal(r) and
                  not answer_fits_question(r, question)]
         if ans.abstained and unfit and steer and cfg.avoid_unfit and self._can_avoid():
             # "Scott Andrew Buchholz" to "Scott Andrew Buchholz ... was chief of staff to
             # which senator?": the same prompt, the reply may not open that way again
-            ans, verdict, _ = self._ask(question, hits, prompt, expects, stream_to,
-                                        (*avoid, *dict.fromkeys(unfit)))
+            ans, verdict, reply = self._ask(question, hits, prompt, expects, stream_to,
+                                            (*avoid, *dict.fromkeys(unfit)))
+            asked.append((reply, ans.abstained))
+            used = len(asked) - 1
         if ans.abstained and expects == "number" and cfg.read_counts:
             counted = read_count(question, hits[: prompt.max_passages])
             if counted is not None:
@@ -375,7 +393,10 @@ class _Reader:
                 ans = ground_answer(question, f"{value} [{n}]", hits,
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
-        return in_asked_form(ans, question, expects)
+                used = len(asked)
+        refused = [r for k, (r, no) in enumerate(asked)
+                   if no and (k < used or ans.abstained) and r.strip() and not is_refusal(r)]
+        return replace(in_asked_form(ans, question, expects), refused=tuple(dict.fromkeys(refused)))
 
     def _can_avoid(self) -> bool:
         return callable(getattr(self.generator, "generate_avoiding", None))
@@ -497,6 +518,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
         "answer": ans.text,
         "abstained": ans.abstained,
         "shape": ans.shape,
+        "refused": list(ans.refused),
         "citations": [_citation_dict(c) for c in ans.citations],
         "steps": [
             {
@@ -504,6 +526,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
                 "answer": s.answer,
                 "abstained": s.abstained,
                 "replaces": s.replaces,
+                "refused": list(s.refused),
                 "citations": [_citation_dict(c) for c in s.citations],
             }
             for s in ans.steps

@@ -143,9 +143,9 @@ def analyse(nlp: Language, question: str,
     if _is_yes_no(doc):
         kind: ShapeKind = "comparison" if _is_comparison(question, doc) else "yes_no"
         return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
-    if _is_comparison(question, doc):
-        return QuestionShape(question, "comparison", expects,
-                             comparison=plan_comparison(nlp, question))
+    plan = plan_comparison(nlp, question)  # "the founding of X or the founding of Y"
+    if plan is not None or _is_comparison(question, doc):
+        return QuestionShape(question, "comparison", expects, comparison=plan)
     tokens = list(doc)
     described = descriptions(tokens, _wh_phrase(tokens), _NOT_ENTITY_HEADS | _GENERIC_PERSON)
     bridge = find_bridge(doc)
@@ -205,6 +205,8 @@ def _is_comparison(question: str, doc: Doc) -> bool:
         return True
     ors = [t for t in doc if t.lower_ == "or"]
     for t in ors:
+        if re.search(r"\bthan\s+[^,]*$", doc[: t.i].text, re.I):
+            continue  # "What is older than A or B?" offers no choice between them
         left = doc[max(0, t.i - 4) : t.i]
         right = doc[t.i + 1 : t.i + 5]
         if any(x.tag_ in ("NNP", "NNPS") or x.is_title for x in left) and any(
@@ -240,7 +242,11 @@ def find_bridge(doc: Doc) -> Bridge | None:
             continue
         limit = subject_end if i < subject_end else end  # the predicate runs to the end
         if wh is not None and i < root < wh[0]:
-            limit = min(limit, root)  # "The state where X died | has how many districts?"
+            verb = root  # "The state where X died | has how many districts?"
+            while verb - 1 > i + 1 and (tokens[verb - 1].lower_ in _AUX | {"been", "be"} or
+                                        tokens[verb - 1].tag_ in ("MD", "RB")):
+                verb -= 1  # "The label that signed X | was founded by whom?"
+            limit = min(limit, verb)
         cand = None
         if tok.lower_ in _DETERMINERS and i + 1 < limit and _starts_possessive(tokens, i + 1):
             cand = _from_possessive(tokens, i + 1, limit)

@@ -20,6 +20,7 @@ import streamlit as st
 
 from kgqa.types import Answer, Stats
 from llm.grounding import ABSTAIN_TEXT
+from pipelines.answer_form import refused_note
 from ui import components as ui
 
 if TYPE_CHECKING:
@@ -189,6 +190,8 @@ def show_turn(kb: KnowledgeBase, entry: Entry, latest: bool) -> None:
             st.warning(ui.md_escape(ans.text))
         else:
             st.markdown("#### " + ui.md_escape(ans.text))
+        if ans.refused:
+            st.caption(ui.md_escape(refused_note(ans.refused, ans.abstained)))
         st.caption(ui.timings_line(ans, entry.first_piece_s, entry.waited_s))
         if ans.citations:
             st.markdown("**Evidence**")

@@ -50,6 +50,7 @@ from kgqa.types import (
     IngestReport,
     PathStep,
 )
+from pipelines.answer_form import refused_note
 
 if TYPE_CHECKING:
     from pipelines.doc_ids import OnConflict
@@ -402,6 +403,8 @@ def steps_view(kb: KnowledgeBase, ans: Answer) -> None:
             st.markdown(f"**{n}.** {md_escape(step.question)} → **{shown}**")
             if step.replaces:
                 st.caption(f"stands for “{md_escape(step.replaces)}” in the question")
+            if step.refused and not step.abstained:
+                st.caption(md_escape(refused_note(step.refused, False)))
             for cite in step.citations[:1]:
                 hit = next((h for h in step.hits if h.chunk.id == cite.chunk_id), None)
                 st.caption(f"{md_escape(cite.title or cite.doc_id)} · {cite.doc_id}")

@@ -56,6 +56,13 @@ SHAPES = [
     ("The state where Lena Brook died has how many districts?", "bridge",
      "The state where Lena Brook died", "What is the state where Lena Brook died?",
      "X has how many districts?"),
+    # a passive verb's auxiliary stays in the outer question
+    ("The label that signed Velvet Pike was founded by whom?", "bridge",
+     "The label that signed Velvet Pike", "Which label signed Velvet Pike?",
+     "X was founded by whom?"),
+    ("The university where Lena Brook studied was founded in which year?", "bridge",
+     "The university where Lena Brook studied", "What is the university where Lena Brook "
+     "studied?", "X was founded in which year?"),
     # a participle after the relative clause is the predicate
     ("What is the country where Tarvik is located named after?", "bridge",
      "the country where Tarvik is located", "What is the country where Tarvik is located?",
@@ -166,7 +173,17 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     assert events is not None and events.kind == "date" and events.pick == "min"
     assert events.options == ("Velvet Pike", "Lena Brook")
     assert events.questions == ("When was Velvet Pike formed?", "When was Lena Brook born?")
-    assert analyse(nlp, "What is older than Velvet Pike or Lena Brook?").comparison is None
+    older = analyse(nlp, "What is older than Velvet Pike or Lena Brook?")
+    assert older.comparison is None and older.kind != "comparison"  # no choice between them
+    # the options' names come late; an age of a band is its founding
+    late = analyse(nlp, "Which came first, the founding of Halden University or the founding "
+                        "of the University of Tarvik?")
+    assert late.kind == "comparison" and late.comparison is not None
+    assert late.comparison.options == ("Halden University", "the University of Tarvik")
+    band = analyse(nlp, "Which band is older, Velvet Pike or The Ossa Four?").comparison
+    assert band is not None and band.questions[0] == "When was Velvet Pike founded?"
+    person = analyse(nlp, "Who is older, Lena Brook or Ivo Marsh?").comparison
+    assert person is not None and person.questions[0] == "When was Lena Brook born?"
 
 
 def test_expected_answer_types(nlp):

@@ -251,6 +251,7 @@ def test_shortened_answer_is_what_gets_cited():
         ("Driftline Buoy", "And the Driftline Buoy?", False),  # a leading "and" is no choice
         ("Peter Bonetti", "Who scored the first goal for Peter Bonetti's team?", False),
         ("Korn's Ghost Mystery", "What song debuted in Korn's Ghost Mystery, the episode?", False),
+        ("The Ossa Four", "What is older than Velvet Pike or The Ossa Four?", False),  # no choice
         # a choice's side fits; a name beside "and" that offers no choice does not
         ("Robert Young", "Which came first the forming of The Dandy Warhols or the birth of "
          "Robert Young?", True),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
@@ -377,6 +379,15 @@ def test_a_reply_that_restates_the_question_is_asked_again_without_that_opening(
     gen = Steerable("Acme Robotics", {"Acme Robotics": "Maria Okafor"})
     ans = ask(kb, q, gen)
     assert ans.text == "Maria Okafor" and ans.citations and gen.avoided == [("Acme Robotics",)]
+    # the refused first reply is part of the answer, its JSON and what kgqa ask prints
+    assert ans.refused == ("Acme Robotics",)
+    assert json.loads(json.dumps(answer_as_dict(ans)))["refused"] == ["Acme Robotics"]
+    from pipelines.cli_llm import print_answer
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_answer(ans)
+    assert 'first reply "Acme Robotics" was refused' in out.getvalue()
+    assert ask(kb, q, ScriptedGenerator("Maria Okafor")).refused == ()  # nothing refused
     off = ask(kb, q, Steerable("Acme Robotics", {"Acme Robotics": "Maria Okafor"}),
               config=QAConfig(mode="vector", avoid_unfit=False))
     assert off.abstained
@@ -428,6 +439,30 @@ def test_an_answer_that_is_the_described_entity_is_a_hop_and_the_question_is_rer
     off = ask(kb, DESCRIBED_Q, gen, analyse=lambda t: shape,
               config=QAConfig(mode="vector", reread_described=False))
     assert off.text == "Maria Okafor" and off.steps == ()
+
+
+def test_a_described_entity_refused_as_the_wrong_kind_is_still_reread(kb):
+    kb.ingest([Document("porto.md", "University of Porto", "The University of Porto is a "
+                        "university with a second campus in Braga.")],
+              options=IngestOptions(progress=False))
+    from pipelines.described import Description
+
+    q = "Maria Okafor studied at a university which has a second campus in which city?"
+    shape = QuestionShape(q, "single", "place", described=(
+        Description("a university", q.index("a university"), ("university",), True),))
+    gen = ScriptedGenerator(reply_by_question({
+        "University of Porto, a university": "Braga",
+        "Maria Okafor studied at": "University of Porto",  # a university for "which city"
+    }))
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.text == "Braga"
+    assert [(s.answer, s.replaces) for s in ans.steps] == [("University of Porto", "a university"),
+                                                           ("Braga", "")]
+    assert ans.steps[0].citations  # the refused reply is grounded for the chain
+    # without the reread, the reply of the wrong kind is refused and shown as such
+    off = ask(kb, q, gen, analyse=lambda t: shape,
+              config=QAConfig(mode="vector", reread_described=False))
+    assert off.abstained and off.refused == ("University of Porto",)
 
 
 def test_a_reread_that_names_the_described_entity_again_is_abstained_from(kb):

@@ -157,6 +157,15 @@ def test_a_multi_hop_answer_shows_how_it_was_answered(app, fake_kb):
     assert len(marked) >= 2  # each hop's evidence, its span marked
 
 
+def test_refused_replies_are_shown_beside_the_answer(app, fake_kb):
+    with_documents(fake_kb)
+    fake_kb.generator = StreamCounter(lambda messages: "Yes")  # no answer to "Who ...?"
+    app.run()
+    ask(app, "Who leads the Porto office?")
+    assert any("The documents do not say." in w for w in texts(app.warning))
+    assert any('Refused replies of the reader: "Yes"' in c for c in texts(app.caption))
+
+
 def test_a_question_before_any_ingest_says_to_add_documents(app, fake_kb):
     app.run()
     assert any("no documents yet" in i for i in texts(app.info))
