@@ -119,7 +119,8 @@ def main() -> None:
         ans = answer(q["question"], generator=gen, config=cfg,
                      retrieve=lambda text, k: source.search(text, mode=cfg.mode, top_k=k),
                      document_text=lambda doc_id: kb.document(doc_id).text,
-                     analyse=lambda text: analyse(nlp, text, is_name=is_name),
+                     analyse=lambda text: analyse(nlp, text, is_name=is_name,
+                                                  label=kb.entity_label),
                      entity_label=kb.entity_label)
         cpu_s = time.process_time() - c0
         golds = q["answers"]

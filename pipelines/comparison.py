@@ -32,6 +32,8 @@ from pipelines.answer_type import is_person_noun
 from pipelines.modifier_check import modifiers
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spacy.language import Language
     from spacy.tokens import Token
 
@@ -104,8 +106,14 @@ def split_options(question: str) -> tuple[str, str, str] | None:
     return stem, a, b
 
 
-def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
-    """The plan for a comparison question (see the module docstring), else ``None``."""
+def plan_comparison(nlp: Language, question: str,
+                    label: Callable[[str], str | None] | None = None) -> ComparisonPlan | None:
+    """The plan for a comparison question (see the module docstring), else ``None``.
+
+    ``label(name)`` is the knowledge graph's label of an option (``PERSON``,
+    ``ORG``...), if known: "Which is older, A or B?" asks when a person was born
+    and when an organisation was founded.
+    """
     parts = split_options(question)
     if parts is None:
         return None
@@ -135,9 +143,8 @@ def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
             pick: Literal["max", "min"] = "min" if w in _EARLY else "max"
             if w in _AGE:
                 nouns = [t.lower_ for t in tokens[1:j] if t.tag_ in ("NN", "NNS")]
-                # "Which band is older": founded; "Who is older", "Which actor is older": born
-                event = "founded" if nouns and not is_person_noun(nouns[-1]) else "born"
-                qs = tuple(f"When was {_lower_the(opt)} {event}?" for opt in (a, b))
+                qs = tuple(f"When was {_lower_the(opt)} {_age_event(nouns, label, opt)}?"
+                           for opt in (a, b))
                 return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
             events = [_EVENT.match(opt) for opt in (a, b)]
             qs2 = tuple(f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"
@@ -149,6 +156,19 @@ def plan_comparison(nlp: Language, question: str) -> ComparisonPlan | None:
                           for e, opt in zip(events, (a, b), strict=True))
             return ComparisonPlan(names, qs2, "date", pick)  # type: ignore[arg-type]
     return None
+
+
+_AGE_EVENTS = {"ORG": "founded", "GPE": "founded", "FAC": "built", "WORK_OF_ART": "released",
+               "PRODUCT": "released"}
+
+
+def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, option: str) -> str:
+    """What an option's age counts from: "Which band is older" -> founded; "Who is older",
+    "Which actor is older" -> born; with no noun, the graph's label of the option."""
+    if nouns:
+        return "born" if is_person_noun(nouns[-1]) else "founded"
+    kind = label(re.sub(r"^the\s+", "", option)) if label is not None else None
+    return _AGE_EVENTS.get(kind or "", "born")
 
 
 def _how_many(tokens: list[Token], verb_at: int, more_at: int, option: str) -> str | None:

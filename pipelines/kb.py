@@ -434,7 +434,8 @@ class KnowledgeBase:
                 f"the extractor {self.extractor.name} has no language pipeline "
                 "to parse questions with"
             )
-        return analyse(self.extractor.load(), question, is_name=self.searcher().corpus.is_name)
+        return analyse(self.extractor.load(), question, is_name=self.searcher().corpus.is_name,
+                       label=self.entity_label)
 
     def entity_label(self, name: str) -> str | None:
         """The graph's label (``PERSON``, ``ORG``, ``GPE``...) of the entity called ``name``."""

@@ -126,14 +126,16 @@ class QuestionShape:
 
 
 def analyse(nlp: Language, question: str,
-            is_name: Callable[[str], bool] | None = None) -> QuestionShape:
+            is_name: Callable[[str], bool] | None = None,
+            label: Callable[[str], str | None] | None = None) -> QuestionShape:
     """The shape of ``question`` (see the module docstring), from ``nlp``'s parse.
 
     ``nlp`` is a spaCy pipeline with a tagger (any English pipeline of spaCy 3).
     ``is_name(text)`` says whether a run of words is a known entity name (an
     alias in the knowledge graph): such a run is one name to the analysis, so a
     title such as "Songs I Wrote with Amy" or "The Girl Who Kicked the Hornets'
-    Nest" is never cut inside.
+    Nest" is never cut inside. ``label(name)`` gives the graph's label of an
+    entity, for comparisons by age ("Which is older, A or B?").
     """
     question = tidy(question)
     doc = nlp(question)
@@ -143,7 +145,7 @@ def analyse(nlp: Language, question: str,
     if _is_yes_no(doc):
         kind: ShapeKind = "comparison" if _is_comparison(question, doc) else "yes_no"
         return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
-    plan = plan_comparison(nlp, question)  # "the founding of X or the founding of Y"
+    plan = plan_comparison(nlp, question, label)  # "the founding of X or the founding of Y"
     if plan is not None or _is_comparison(question, doc):
         return QuestionShape(question, "comparison", expects, comparison=plan)
     tokens = list(doc)

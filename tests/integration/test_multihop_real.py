@@ -184,6 +184,11 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     assert band is not None and band.questions[0] == "When was Velvet Pike founded?"
     person = analyse(nlp, "Who is older, Lena Brook or Ivo Marsh?").comparison
     assert person is not None and person.questions[0] == "When was Lena Brook born?"
+    # with no noun, the graph's label says what an option's age counts from
+    mixed = analyse(nlp, "Which is older, Gullwing Records or Lena Brook?",
+                    label={"Gullwing Records": "ORG", "Lena Brook": "PERSON"}.get).comparison
+    assert mixed is not None and mixed.questions == ("When was Gullwing Records founded?",
+                                                     "When was Lena Brook born?")
 
 
 def test_expected_answer_types(nlp):
