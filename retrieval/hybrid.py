@@ -95,7 +95,9 @@ class Corpus(Protocol):
     def link(self, question: str, surfaces: list[str]) -> list[LinkedEntity]: ...
 
     def is_name(self, text: str) -> bool:
-        """Whether ``text`` is an alias of an entity of the base's graph."""
+        """Whether ``text`` is an alias of an entity of the base's graph (or a title the
+        graph knows with a disambiguator after it, "The Girl Who Kicked the Hornets' Nest"
+        for "... (film)")."""
         ...
 
 

@@ -221,6 +221,13 @@ class EntityLinker:
             spans.append((i, i + n, gram, ids))
         return [(gram, ids) for _, _, gram, ids in spans]
 
+    def names_disambiguated(self, key: str) -> bool:
+        """Whether an entity's id is ``key`` and one or two words more: a title with a
+        disambiguator ("girl who kicked the hornets nest film" for "girl who kicked the
+        hornets nest", from the document "The Girl Who Kicked the Hornets' Nest (film)")."""
+        return any(self.ids[i].startswith(key + " ") and
+                   len(self.ids[i][len(key) + 1:].split()) <= 2 for i, _ in self._fuzzy(key))
+
     def _fuzzy(self, key: str, limit: int = 3) -> list[tuple[int, float]]:
         mine = trigrams(key)
         _, ents, _ = lookup(self.grams, _HASHES(mine))

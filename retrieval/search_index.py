@@ -291,5 +291,11 @@ class SearchIndex:
         return self.linker.link(question, surfaces)
 
     def is_name(self, text: str) -> bool:
+        """An alias of an entity, or (three words or more) a title the graph knows with a
+        disambiguator after it ("The Girl Who Kicked the Hornets' Nest" for "... (film)")."""
         key = self.text.normalize(text)
-        return bool(key) and bool(self.linker.entities_of([key])[0])
+        if not key:
+            return False
+        if self.linker.entities_of([key])[0]:
+            return True
+        return len(key.split()) >= 3 and self.linker.names_disambiguated(key)

@@ -132,3 +132,10 @@ def test_a_rare_fuzzy_link_outranks_a_common_exact_one():
     assert [(x.entity_id, x.how) for x in got] == [("lisbon", "fuzzy"), ("acme robotics", "alias")]
     # 0.8 / log(3) = 0.73 against 1.0 / log(102) = 0.22
     assert got[0].score * got[0].weight > got[1].score * got[1].weight
+
+
+def test_a_title_with_a_disambiguator_is_known_without_it():
+    lk = linker(["girl who kicked the hornets nest film", "paris", "paris band"])
+    assert lk.names_disambiguated("girl who kicked the hornets nest")
+    assert not lk.names_disambiguated("girl who kicked")  # more than two words cut off
+    assert not lk.names_disambiguated("girl who kicked the hornets nest again and again")
