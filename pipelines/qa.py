@@ -394,8 +394,8 @@ class _Reader:
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
                 used = len(asked)
-        refused = [r for k, (r, no) in enumerate(asked)
-                   if no and (k < used or ans.abstained) and r.strip() and not is_refusal(r)]
+        refused = [r for k, (r, was_refused) in enumerate(asked) if was_refused and
+                   (k < used or ans.abstained) and r.strip() and not is_refusal(r)]
         return replace(in_asked_form(ans, question, expects), refused=tuple(dict.fromkeys(refused)))
 
     def _can_avoid(self) -> bool:
