@@ -332,6 +332,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A reply of the reader that the checks refused, and why in words ("not a place",
+    "the question's own words", "no passage shown states it")."""
+
+    reply: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One hop of a multi-hop answer: a sub-question, its answer and its evidence.
 
@@ -346,7 +355,7 @@ class Step:
     hits: tuple[Hit, ...] = ()
     abstained: bool = False
     replaces: str = ""
-    refused: tuple[str, ...] = ()  # the reader's replies the checks refused (see Answer)
+    refused: tuple[Refusal, ...] = ()  # the reader's replies the checks refused (see Answer)
 
 
 @dataclass(frozen=True)
@@ -362,10 +371,10 @@ class Answer:
     "Which university did she attend?"); it is empty when the question was
     answered as asked. ``refused`` holds the reader's replies to the question
     (or to the chain's last question) that the checks refused before ``text``
-    was given, in order ("Yes" to "In which city ...?", the question's own
-    subject, an organisation for "which city"): a non-empty ``refused`` beside
-    an answer means the reader's first choice could not answer, and ``text`` is
-    what it gave when asked again.
+    was given, in order, each with why ("Yes" to "In which city ...?", the
+    question's own subject, an organisation for "which city"): a non-empty
+    ``refused`` beside an answer means the reader's first choice could not
+    answer, and ``text`` came after it.
     """
 
     question: str
@@ -377,4 +386,4 @@ class Answer:
     steps: tuple[Step, ...] = ()
     shape: str = "single"
     understood_as: str = ""
-    refused: tuple[str, ...] = ()
+    refused: tuple[Refusal, ...] = ()

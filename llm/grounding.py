@@ -342,16 +342,32 @@ def answer_fits_question(answer: str, question: str) -> bool:
     ...                      "What song debuted in Korn's Groovy Pirate Ghost Mystery?")
     False
     """
+    return unfit_reason(answer, question) is None
+
+
+def unfit_reason(answer: str, question: str) -> str | None:
+    """Why ``answer`` cannot answer ``question`` (see :func:`answer_fits_question`), in
+    words for the user, or ``None`` when it can."""
     want = _content_tokens(re.sub(r"['’]s\b", "", answer))
     q_words = set(_tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
     if want and want <= q_words and not _is_option(answer, _LEADING_CONJUNCTION.sub("", question)):
-        return False
+        return "the question's own words"
     if normalize_answer(answer) in ("yes", "no"):
-        return is_yes_no_question(question)
+        return None if is_yes_no_question(question) else "yes/no to a question that is not"
     q = question.lower()
     if _ASKS_WHEN.search(q) and not _HAS_TIME.search(answer):
-        return False
-    return not (_ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer))
+        return "no date"
+    return "no number" if _ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer) else None
+
+
+def refusal_reason(question: str, reply: str, shown: Sequence[Hit]) -> str:
+    """Why :func:`ground_answer` refused ``reply`` to ``question`` from the passages
+    ``shown``, in words for the user."""
+    text = _drop_trailing_aside(shorten_answer(parse_citations(reply)[0], question))
+    why = unfit_reason(text, question)
+    if why is None and not names_are_shown(question, shown):
+        why = "no passage shown names what the question asks about"
+    return why or "no passage shown states it"
 
 
 def _is_option(answer: str, question: str) -> bool:

@@ -8,14 +8,19 @@ A small reader copies a span; the question may want more or less of it:
   that one date of that year; "In what year ...?" keeps the year (:func:`full_date`);
 - "Renner" to "Who ...?" is "Karl Renner" when the cited sentence says so,
   titles left out (:func:`full_name`).
+
+And the forms an answer is given to the user in: the JSON of ``kgqa ask
+--json`` (:func:`answer_as_dict`) and the words for the reader's refused
+replies (:func:`refused_note`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
-from kgqa.types import Answer
+from kgqa.types import Answer, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
 
@@ -115,12 +120,63 @@ def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     return ans
 
 
-def refused_note(refused: tuple[str, ...], abstained: bool) -> str:
+def refused_note(refused: Sequence[Refusal], abstained: bool) -> str:
     """Words for the reader's replies the checks refused (``Answer.refused``), as
     ``kgqa ask`` and the web UI show them beside the answer."""
-    replies = ", ".join(f'"{r}"' for r in refused)
-    why = "not an answer to this question, or not in the passages"
+    replies = "; ".join(f'"{r.reply}" ({r.why})' for r in refused)
     if abstained:
-        return f"Refused replies of the reader: {replies} ({why})."
-    return f"The reader's first reply {replies} was refused ({why}); the answer is its reply " \
-        "when asked again."
+        return f"Refused replies of the reader: {replies}."
+    if len(refused) == 1:
+        return f"The reader's first reply {replies} was refused; the answer came after it."
+    return f"The reader's replies {replies} were refused; the answer came after them."
+
+
+def answer_as_dict(ans: Answer) -> dict[str, object]:
+    """A JSON-ready view of an answer (what ``kgqa ask --json`` prints)."""
+    return {
+        "question": ans.question,
+        "understood_as": ans.understood_as,
+        "answer": ans.text,
+        "abstained": ans.abstained,
+        "shape": ans.shape,
+        "refused": [{"reply": r.reply, "why": r.why} for r in ans.refused],
+        "citations": [_citation_dict(c) for c in ans.citations],
+        "steps": [
+            {
+                "question": s.question,
+                "answer": s.answer,
+                "abstained": s.abstained,
+                "replaces": s.replaces,
+                "refused": [{"reply": r.reply, "why": r.why} for r in s.refused],
+                "citations": [_citation_dict(c) for c in s.citations],
+            }
+            for s in ans.steps
+        ],
+        "hits": [
+            {
+                "rank": h.rank,
+                "title": h.title,
+                "chunk_id": h.chunk.id,
+                "score": h.score,
+                "scores": h.scores,
+            }
+            for h in ans.hits
+        ],
+        "timings": ans.timings,
+    }
+
+
+def _citation_dict(c: object) -> dict[str, object]:
+    from kgqa.types import Citation
+
+    assert isinstance(c, Citation)
+    return {
+        "number": c.number,
+        "title": c.title,
+        "doc_id": c.doc_id,
+        "chunk_id": c.chunk_id,
+        "start": c.start,
+        "end": c.end,
+        "quote": c.quote,
+        "supported": c.supported,
+    }

@@ -24,8 +24,10 @@ ask again or abstain::
 The kind of an answer comes from what it says (an institution word such as
 "University", a company word such as "Instruments" or "Ltd", a date, a number)
 and from the label the knowledge graph gives the entity of that name. Labels of
-a small NER model are noisy on rare names ("Toulouse" as a person), so a label
-alone rejects an answer only when it is strong: a name of two or more words.
+a small NER model are noisy on rare names ("Toulouse" as a person, a director
+as a place, a band as a person), so a label alone never rejects an answer: for
+a name of two or more words it makes the answer ``unlikely`` (asked once more,
+kept when the second look does no better); only the answer's own words do.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ _ORG_HEADS = frozenset({
 })
 _PREPOSITIONS = frozenset({"in", "of", "at", "on", "for", "from", "to", "by", "with", "into",
                            "under", "during", "after", "before", "about"})
+_WH = frozenset({"which", "what", "whose", "who", "whom", "when", "where", "how"})
 _AUXILIARIES = frozenset({"do", "does", "did", "is", "are", "was", "were", "has", "have", "had"})
 _WHEN = re.compile(r"^\s*when\b|\b(?:what|which)\s+(?:year|decade|century|date|month|day)\b",
                    re.I)
@@ -128,6 +131,9 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
     for i, w in enumerate(words):
         if w not in ("which", "what", "whose"):
             continue
+        if w != "what" and i > 0 and words[i - 1] not in _PREPOSITIONS and any(
+                x in _WH for x in words[i + 1:]):
+            continue  # "The band whose singer is X was formed in which city?": a relative word
         if words[i + 1 : i + 3] in (["is", "the"], ["was", "the"]):  # "What is the state where"
             kind = noun_type(words[i + 3]) if len(words) > i + 3 else "any"
             if kind != "any":
@@ -257,7 +263,9 @@ def fit(expects: AnswerType | str, answer: str, *, label: str | None = None) -> 
     if not strong:
         return "yes"
     if kind in _CONFLICTS.get(expects, frozenset()):
-        return "no"
+        # the answer's own words ("University", "Ltd", a date) rule it out; a graph label
+        # only makes it unlikely: a small NER model calls a director "LOC", a band "PERSON"
+        return "no" if answer_kind(answer)[0] == kind else "unlikely"
     if kind in _UNLIKELY.get(expects, frozenset()):
         return "unlikely"
     return "yes"

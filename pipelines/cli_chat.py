@@ -40,10 +40,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from kgqa.errors import ConfigError, KgqaError
+    from pipelines.answer_form import answer_as_dict
     from pipelines.cli_llm import _generator, print_answer
     from pipelines.cli_neo4j import store_options
     from pipelines.kb import KnowledgeBase
-    from pipelines.qa import answer_as_dict
 
     if args.llm_url and args.model:
         raise ConfigError("give either --model or --llm-url, not both")

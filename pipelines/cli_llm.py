@@ -117,8 +117,8 @@ def _generator(args: argparse.Namespace) -> Generator:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from kgqa.errors import ConfigError
+    from pipelines.answer_form import answer_as_dict
     from pipelines.kb import KnowledgeBase
-    from pipelines.qa import answer_as_dict
 
     if args.llm_url and args.model:
         raise ConfigError("give either --model or --llm-url, not both")

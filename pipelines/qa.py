@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from kgqa.errors import ConfigError
-from kgqa.types import Answer, Chunk, Hit, Step
+from kgqa.types import Answer, Chunk, Hit, Refusal, Step
 from llm.generator import ChatMessage, Generator
 from llm.grounding import (
     ABSTAIN_TEXT,
@@ -47,6 +47,7 @@ from llm.grounding import (
     ground_answer,
     is_refusal,
     parse_citations,
+    refusal_reason,
 )
 from pipelines.answer_form import in_asked_form
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
@@ -224,8 +225,8 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
         steps.append(step)
         if on_step is not None:
             on_step(step)
-        if hop.abstained:
-            return None
+        if hop.abstained or not _names_option(hop, option):
+            return None  # not a value of this option: "7 July 1950" from another's page
         hops.append(hop)
     winner = decide(plan, (hops[0].text, hops[1].text))
     if winner is None:
@@ -316,10 +317,25 @@ def _refused_entity(reader: _Reader, final: Answer, question: str) -> Answer | N
     the question describes (``_reread_described``); ``None`` otherwise."""
     if not final.refused or not reader.cfg.check_type:
         return None
-    ans = ground_answer(question, final.refused[-1], final.hits,
+    ans = ground_answer(question, final.refused[-1].reply, final.hits,
                         document_text=reader.document_text,
                         max_passages=reader.cfg.prompt.max_passages)
     return None if ans.abstained else ans
+
+
+def _names_option(ans: Answer, option: str) -> bool:
+    """Whether a passage ``ans`` cites (its title or text) names ``option``."""
+    want = _content(re.sub(r"\([^()]*\)", " ", option))  # "Night Harbour (film)"
+    for c in ans.citations:
+        hit = next((h for h in ans.hits if h.chunk.id == c.chunk_id), None)
+        if c.supported and want <= _content(f"{c.title} {hit.chunk.text if hit else c.quote}"):
+            return True
+    return False
+
+
+_KIND_WORDS = {"person": "a person", "place": "a place", "location": "a place",
+               "university": "a university", "organisation": "an organisation",
+               "date": "a date", "number": "a number"}
 
 
 def _content(text: str) -> set[str]:
@@ -364,16 +380,16 @@ class _Reader:
         if not hits:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True)
         prompt = replace(cfg.prompt, max_passages=min(cfg.prompt.max_passages, top_k))
-        ans, verdict, reply = self._ask(question, hits, prompt, expects, stream_to, avoid)
-        asked = [(reply, ans.abstained)]  # each reply, and whether the checks refused it
+        ans, verdict, reply, why = self._ask(question, hits, prompt, expects, stream_to, avoid)
+        asked = [(reply, why)]  # each reply, and why the checks refused it ("" if they did not)
         used = 0  # which of them ``ans`` is
         weak = not ans.abstained and alignment(ans) < cfg.min_alignment
         if (ans.abstained or verdict == "unlikely" or weak) and cfg.second_look and len(hits) > 1:
             if stream_to is not None:
                 stream_to("\n")
             flipped = replace(prompt, best_last=not prompt.best_last)
-            again, verdict2, reply = self._ask(question, hits, flipped, expects, stream_to)
-            asked.append((reply, again.abstained))
+            again, verdict2, reply, why = self._ask(question, hits, flipped, expects, stream_to)
+            asked.append((reply, why))
             if ans.abstained or (not again.abstained and verdict2 == "yes" and (
                     verdict == "unlikely" or alignment(again) > alignment(ans))):
                 ans, used = again, 1
@@ -382,9 +398,9 @@ class _Reader:
         if ans.abstained and unfit and steer and cfg.avoid_unfit and self._can_avoid():
             # "Scott Andrew Buchholz" to "Scott Andrew Buchholz ... was chief of staff to
             # which senator?": the same prompt, the reply may not open that way again
-            ans, verdict, reply = self._ask(question, hits, prompt, expects, stream_to,
-                                            (*avoid, *dict.fromkeys(unfit)))
-            asked.append((reply, ans.abstained))
+            ans, verdict, reply, why = self._ask(question, hits, prompt, expects, stream_to,
+                                                 (*avoid, *dict.fromkeys(unfit)))
+            asked.append((reply, why))
             used = len(asked) - 1
         if ans.abstained and expects == "number" and cfg.read_counts:
             counted = read_count(question, hits[: prompt.max_passages])
@@ -394,8 +410,8 @@ class _Reader:
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
                 used = len(asked)
-        refused = [r for k, (r, was_refused) in enumerate(asked) if was_refused and
-                   (k < used or ans.abstained) and r.strip() and not is_refusal(r)]
+        refused = [Refusal(r, why) for k, (r, why) in enumerate(asked)
+                   if why and (k < used or ans.abstained)]
         return replace(in_asked_form(ans, question, expects), refused=tuple(dict.fromkeys(refused)))
 
     def _can_avoid(self) -> bool:
@@ -403,9 +419,10 @@ class _Reader:
 
     def _ask(self, question: str, hits: Sequence[Hit], prompt: PromptConfig,
              expects: AnswerType | str, stream_to: Callable[[str], object] | None,
-             avoid: tuple[str, ...] = ()) -> tuple[Answer, Fit, str]:
-        """The checked reply to one prompt, how well it fits the expected type, and the
-        reply's text as the model gave it (before any check)."""
+             avoid: tuple[str, ...] = ()) -> tuple[Answer, Fit, str, str]:
+        """The checked reply to one prompt, how well it fits the expected type, the
+        reply's text as the model gave it (before any check), and why the checks refused
+        it ("" when they did not, or when the reply itself declines to answer)."""
         t = time.perf_counter()
         messages = build_messages(question, hits, prompt)
         if avoid and self._can_avoid():
@@ -420,14 +437,18 @@ class _Reader:
         self.generations += 1
         ans = ground_answer(question, raw, hits, document_text=self.document_text,
                             max_passages=prompt.max_passages)
-        if ans.abstained or not self.cfg.check_type:
-            return ans, "yes", reply
+        if ans.abstained:
+            declined = is_refusal(reply) or not reply.strip()
+            why = "" if declined else refusal_reason(question, raw, hits[: prompt.max_passages])
+            return ans, "yes", reply, why
+        if not self.cfg.check_type:
+            return ans, "yes", reply, ""
         label = self.entity_label(ans.text) if self.entity_label is not None else None
         verdict = fit(expects, ans.text, label=label)
         if verdict != "no":
-            return ans, verdict, reply
+            return ans, verdict, reply, ""
         abstain = Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
-        return abstain, "no", reply
+        return abstain, "no", reply, f"not {_KIND_WORDS.get(str(expects), 'of the kind asked')}"
 
 
 def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,
@@ -508,57 +529,6 @@ def _cached(document_text: Callable[[str], str]) -> Callable[[str], str]:
         return cache[doc_id]
 
     return text
-
-
-def answer_as_dict(ans: Answer) -> dict[str, object]:
-    """A JSON-ready view of an answer (what ``kgqa ask --json`` prints)."""
-    return {
-        "question": ans.question,
-        "understood_as": ans.understood_as,
-        "answer": ans.text,
-        "abstained": ans.abstained,
-        "shape": ans.shape,
-        "refused": list(ans.refused),
-        "citations": [_citation_dict(c) for c in ans.citations],
-        "steps": [
-            {
-                "question": s.question,
-                "answer": s.answer,
-                "abstained": s.abstained,
-                "replaces": s.replaces,
-                "refused": list(s.refused),
-                "citations": [_citation_dict(c) for c in s.citations],
-            }
-            for s in ans.steps
-        ],
-        "hits": [
-            {
-                "rank": h.rank,
-                "title": h.title,
-                "chunk_id": h.chunk.id,
-                "score": h.score,
-                "scores": h.scores,
-            }
-            for h in ans.hits
-        ],
-        "timings": ans.timings,
-    }
-
-
-def _citation_dict(c: object) -> dict[str, object]:
-    from kgqa.types import Citation
-
-    assert isinstance(c, Citation)
-    return {
-        "number": c.number,
-        "title": c.title,
-        "doc_id": c.doc_id,
-        "chunk_id": c.chunk_id,
-        "start": c.start,
-        "end": c.end,
-        "quote": c.quote,
-        "supported": c.supported,
-    }
 
 
 def check_config(cfg: QAConfig) -> QAConfig:

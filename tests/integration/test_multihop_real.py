@@ -203,7 +203,8 @@ def test_expected_answer_types(nlp):
               "What was the company that built the Moth Glider?": "organisation",
               # a relative "which" is passed over for the wh-phrase after it
               "Lena Brook coaches at a University which also has a campus in which Welsh "
-              "city?": "place"}
+              "city?": "place",
+              "The band whose singer is Lena Brook was formed in which city?": "place"}
     for question, kind in expect.items():
         assert analyse(nlp, question).expects == kind, question
 

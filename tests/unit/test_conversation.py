@@ -14,9 +14,9 @@ import pytest
 
 from kgqa.errors import ConfigError
 from kgqa.types import Answer, Document
+from pipelines.answer_form import answer_as_dict
 from pipelines.conversation import Conversation, Rewrite, Turn
 from pipelines.ingest import IngestOptions
-from pipelines.qa import answer_as_dict
 from tests.fakes_llm import ScriptedGenerator
 
 DOCS = [

@@ -9,10 +9,11 @@ import json
 import pytest
 
 from kgqa.errors import ConfigError
-from kgqa.types import Document
+from kgqa.types import Document, Refusal
+from pipelines.answer_form import answer_as_dict
 from pipelines.comparison import ComparisonPlan, decide, parse_date, parse_number
 from pipelines.ingest import IngestOptions
-from pipelines.qa import QAConfig, answer, answer_as_dict, distinct_passages
+from pipelines.qa import QAConfig, answer, distinct_passages
 from pipelines.question_shape import Bridge, QuestionShape
 from tests.fakes_llm import ScriptedGenerator, make_hit
 
@@ -141,12 +142,13 @@ def test_a_person_question_prefers_a_person_on_the_second_look(kb):
     # ... and keeps the organisation when the second look finds nothing better
     gen = ScriptedGenerator(["Bolt Logistics", "NOT FOUND"])
     assert ask(kb, "Who is a courier firm?", gen).text == "Bolt Logistics"
-    # a graph label counts only for names of two or more words (small NER models
-    # mislabel rare one-word names)
+    # a graph label never rules an answer out (small NER models mislabel rare names):
+    # a one-word name's label does not count, a longer one's asks once more
     gen = ScriptedGenerator("Lisbon")
     assert ask(kb, "Who founded Acme Robotics?", gen, labels={"Lisbon": "GPE"}).text == "Lisbon"
     gen = ScriptedGenerator("Maria Okafor")
-    assert ask(kb, "Who founded Acme Robotics?", gen, labels={"Maria Okafor": "GPE"}).abstained
+    ans = ask(kb, "Who founded Acme Robotics?", gen, labels={"Maria Okafor": "GPE"})
+    assert ans.text == "Maria Okafor" and len(gen.calls) == 2
 
 
 def test_a_which_city_answer_drops_the_country(kb):
@@ -277,6 +279,20 @@ def test_a_comparison_compares_the_values_it_finds(kb):
     assert "1998" in ans.citations[0].quote
 
 
+def test_a_value_read_from_another_entitys_passage_does_not_decide(kb):
+    kb.ingest([Document("zeta.md", "Zeta Works", "Zeta Works makes gears for couriers.")],
+              options=IngestOptions(progress=False))
+    q = "Which company was founded first, Acme Robotics or Zeta Works?"
+    plan = ComparisonPlan(("Acme Robotics", "Zeta Works"),
+                          ("When was Acme Robotics founded?", "When was Zeta Works founded?"),
+                          "date", "min")
+    shape = QuestionShape(q, "comparison", "organisation", comparison=plan)
+    gen = ScriptedGenerator(reply_by_question({"Acme Robotics founded": "1998",
+                                               "Zeta Works founded": "2004"}))  # Bolt's year
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.abstained and ans.steps == ()  # no passage says when Zeta Works was founded
+
+
 def test_values_are_parsed_and_compared():
     plan = ComparisonPlan(("a", "b"), ("qa", "qb"), "number", "max")
     assert decide(plan, ("about 70 staff", "85")) == 1
@@ -380,13 +396,15 @@ def test_a_reply_that_restates_the_question_is_asked_again_without_that_opening(
     ans = ask(kb, q, gen)
     assert ans.text == "Maria Okafor" and ans.citations and gen.avoided == [("Acme Robotics",)]
     # the refused first reply is part of the answer, its JSON and what kgqa ask prints
-    assert ans.refused == ("Acme Robotics",)
-    assert json.loads(json.dumps(answer_as_dict(ans)))["refused"] == ["Acme Robotics"]
+    assert ans.refused == (Refusal("Acme Robotics", "the question's own words"),)
+    assert json.loads(json.dumps(answer_as_dict(ans)))["refused"] == [
+        {"reply": "Acme Robotics", "why": "the question's own words"}]
     from pipelines.cli_llm import print_answer
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         print_answer(ans)
-    assert 'first reply "Acme Robotics" was refused' in out.getvalue()
+    assert ('first reply "Acme Robotics" (the question\'s own words) was refused; the answer '
+            'came after it') in out.getvalue()
     assert ask(kb, q, ScriptedGenerator("Maria Okafor")).refused == ()  # nothing refused
     off = ask(kb, q, Steerable("Acme Robotics", {"Acme Robotics": "Maria Okafor"}),
               config=QAConfig(mode="vector", avoid_unfit=False))
@@ -462,7 +480,7 @@ def test_a_described_entity_refused_as_the_wrong_kind_is_still_reread(kb):
     # without the reread, the reply of the wrong kind is refused and shown as such
     off = ask(kb, q, gen, analyse=lambda t: shape,
               config=QAConfig(mode="vector", reread_described=False))
-    assert off.abstained and off.refused == ("University of Porto",)
+    assert off.abstained and off.refused == (Refusal("University of Porto", "not a place"),)
 
 
 def test_a_reread_that_names_the_described_entity_again_is_abstained_from(kb):
@@ -556,3 +574,14 @@ def test_a_description_without_a_name_is_not_a_person():
     assert fit("person", "privately funded foundation created to recognize art") == "no"
     assert fit("person", "William Forrest Winter") == "yes"
     assert fit("person", "his father") == "yes"  # too short to tell
+
+
+def test_a_graph_label_alone_makes_an_answer_unlikely_not_wrong(kb):
+    from pipelines.answer_type import fit
+
+    # a small NER model labels a director a place: asked again, and kept
+    assert fit("person", "Maria Okafor", label="LOC") == "unlikely"
+    assert fit("place", "Acme Robotics Ltd", label="GPE") == "no"  # its own words say company
+    ans = ask(kb, "Who founded Acme Robotics?", ScriptedGenerator("Maria Okafor"),
+              labels={"Maria Okafor": "LOC"})
+    assert ans.text == "Maria Okafor" and ans.refused == ()
