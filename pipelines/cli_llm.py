@@ -164,7 +164,10 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
     if streamed:
         print()
         raw = streamed
-        if ans.abstained and not is_refusal(parse_citations(raw)[0]):
+        if ans.abstained and ans.refused:
+            whys = "; ".join(dict.fromkeys(r.why for r in ans.refused))
+            print(f"{ABSTAIN_TEXT} (the reply above was refused: {whys})")
+        elif ans.abstained and not is_refusal(parse_citations(raw)[0]):
             print(f"{ABSTAIN_TEXT} (the reply above is not supported by the passages)")
         elif ans.abstained:
             print(ABSTAIN_TEXT)
@@ -176,7 +179,7 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
         print()
     for c in ans.citations:
         print(_citation_line(c))
-    if ans.refused:
+    if ans.refused and not (streamed and ans.abstained):  # else said beside the reply
         print(f"\n{refused_note(ans.refused, ans.abstained)}")
     if ans.steps:
         print("\nHow this was answered:")

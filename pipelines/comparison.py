@@ -94,9 +94,13 @@ def split_options(question: str) -> tuple[str, str, str] | None:
 
     >>> split_options("Which band was formed first The Exies or Circus Diablo ?")
     ('Which band was formed first', 'The Exies', 'Circus Diablo')
+    >>> split_options("Which came first: Acme, or Bolt?")
+    ('Which came first', 'Acme', 'Bolt')
     """
     q = question.strip().rstrip("?").strip()
+    q = re.sub(r",\s+or\s+", " or ", q)  # "A, or B"
     m = re.search(r"^(?P<stem>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q) or \
+        re.search(r"^(?P<stem>[^,:]+?):\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q) or \
         _UNMARKED.search(q)
     if m is None:
         return None

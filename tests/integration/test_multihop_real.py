@@ -173,6 +173,13 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     assert events is not None and events.kind == "date" and events.pick == "min"
     assert events.options == ("Velvet Pike", "Lena Brook")
     assert events.questions == ("When was Velvet Pike formed?", "When was Lena Brook born?")
+    for q in ("Which came first: the founding of Velvet Pike or the birth of Lena Brook?",
+              "Which came first, the founding of Velvet Pike, or the birth of Lena Brook?"):
+        plan = analyse(nlp, q).comparison
+        assert plan is not None and plan.options == ("Velvet Pike", "Lena Brook"), q
+    titled = analyse(nlp, "Which was released first, Tarvik: A Life or The Ossa Four?")
+    assert titled.comparison is not None
+    assert titled.comparison.options == ("Tarvik: A Life", "The Ossa Four")  # a colon in a title
     older = analyse(nlp, "What is older than Velvet Pike or Lena Brook?")
     assert older.comparison is None and older.kind != "comparison"  # no choice between them
     # the options' names come late; an age of a band is its founding
