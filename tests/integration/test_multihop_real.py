@@ -63,6 +63,11 @@ SHAPES = [
     ("The university where Lena Brook studied was founded in which year?", "bridge",
      "The university where Lena Brook studied", "What is the university where Lena Brook "
      "studied?", "X was founded in which year?"),
+    # the parser takes the whole question for a noun phrase: the auxiliary after the
+    # relative clause's verb is still the main verb
+    ("The founder of the label that signed Velvet Pike was born in which city?", "bridge",
+     "the label that signed Velvet Pike", "Which label signed Velvet Pike?",
+     "The founder of X was born in which city?"),
     # a participle after the relative clause is the predicate
     ("What is the country where Tarvik is located named after?", "bridge",
      "the country where Tarvik is located", "What is the country where Tarvik is located?",
