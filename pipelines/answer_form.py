@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from kgqa.types import Answer, Refusal
+from kgqa.types import Answer, Citation, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
 
@@ -166,10 +166,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
     }
 
 
-def _citation_dict(c: object) -> dict[str, object]:
-    from kgqa.types import Citation
-
-    assert isinstance(c, Citation)
+def _citation_dict(c: Citation) -> dict[str, object]:
     return {
         "number": c.number,
         "title": c.title,
