@@ -228,7 +228,7 @@ def ground_answer(
     text, numbers = parse_citations(raw)
     if is_refusal(text) or not normalize_answer(text):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
-    text = _drop_trailing_aside(shorten_answer(text, question))
+    text = _drop_trailing_aside(shorten_answer(text, question), question, shown)
     if not answer_fits_question(text, question) or not names_are_shown(question, shown):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
     citations = [
@@ -354,6 +354,8 @@ def unfit_reason(answer: str, question: str) -> str | None:
         return "the question's own words"
     if normalize_answer(answer) in ("yes", "no"):
         return None if is_yes_no_question(question) else "yes/no to a question that is not"
+    if is_yes_no_question(question) and not _OPEN_WORDS.search(question):
+        return "not yes or no"  # a name to "Are A and B both engineers?"
     q = question.lower()
     if _ASKS_WHEN.search(q) and not _HAS_TIME.search(answer):
         return "no date"
@@ -363,7 +365,8 @@ def unfit_reason(answer: str, question: str) -> str | None:
 def refusal_reason(question: str, reply: str, shown: Sequence[Hit]) -> str:
     """Why :func:`ground_answer` refused ``reply`` to ``question`` from the passages
     ``shown``, in words for the user."""
-    text = _drop_trailing_aside(shorten_answer(parse_citations(reply)[0], question))
+    text = _drop_trailing_aside(shorten_answer(parse_citations(reply)[0], question), question,
+                                shown)
     why = unfit_reason(text, question)
     if why is None and not names_are_shown(question, shown):
         why = "no passage shown names what the question asks about"
@@ -409,6 +412,9 @@ def _names_within(text: str, n: int) -> bool:
                for w in text.split()[:n])
 
 
+# words that let a question opening with an auxiliary want more than yes or no: a choice
+# ("Is A or B older?"), an embedded question ("Can you tell me who founded it?")
+_OPEN_WORDS = re.compile(r"\b(?:or|who|whom|whose|what|which|where|when|why|how)\b", re.I)
 _LEADING_CONJUNCTION = re.compile(r"^\W*(?:and|or|but|so)\b", re.I)
 _ASKS_WHEN = re.compile(r"^\s*when\b|\b(?:what|which|in\s+what|in\s+which)\s+(?:year|decade|"
                         r"century|date|month)\b")
@@ -469,11 +475,18 @@ def shorten_answer(answer: str, question: str) -> str:
 _NEXT_SENTENCE = frozenset({"He", "She", "It", "They", "His", "Her", "Its", "Their", "This"})
 
 
-def _drop_trailing_aside(answer: str) -> str:
+def _drop_trailing_aside(answer: str, question: str = "", shown: Sequence[Hit] = ()) -> str:
     """The answer without a closing parenthesis that restates or qualifies it:
-    "6.8 inches (17.3 cm)" is "6.8 inches"; "(G)I-DLE" stays whole."""
+    "6.8 inches (17.3 cm)" is "6.8 inches"; "(G)I-DLE" stays whole, and so does a
+    name the question or a shown passage's title spells with it ("Night Harbour
+    (novel)")."""
     m = re.fullmatch(r"(.*\S)\s+\([^()]*\)\s*[.,;]?", answer)
-    return m.group(1).rstrip(" ,;") if m else answer
+    if m is None:
+        return answer
+    whole = answer.strip(" .,;").lower()
+    if whole in question.lower() or any(h.title.strip().lower() == whole for h in shown):
+        return answer.strip(" .,;")
+    return m.group(1).rstrip(" ,;")
 
 
 _ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s*){1,3})", re.I)

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pipelines.answer_type import is_person_noun
+from pipelines.answer_type import answer_kind, is_person_noun
 from pipelines.modifier_check import modifiers
 
 if TYPE_CHECKING:
@@ -166,11 +166,20 @@ _AGE_EVENTS = {"ORG": "founded", "GPE": "founded", "FAC": "built", "WORK_OF_ART"
                "PRODUCT": "released"}
 
 
+_WORK = re.compile(r"\((?:[^()]*\s)?(film|novel|album|song|book|play|series|single|game|poem)"
+                   r"\)\s*$", re.I)
+
+
 def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, option: str) -> str:
     """What an option's age counts from: "Which band is older" -> founded; "Who is older",
     "Which actor is older" -> born; with no noun, the graph's label of the option."""
     if nouns:
         return "born" if is_person_noun(nouns[-1]) else "founded"
+    work = _WORK.search(option)  # "Night Harbour (novel)"
+    if work is not None:
+        return "published" if work.group(1).lower() in ("novel", "book", "poem") else "released"
+    if answer_kind(option)[0] in ("organisation", "university"):  # "Acme Robotics", "Labs"
+        return "founded"
     kind = label(re.sub(r"^the\s+", "", option)) if label is not None else None
     return _AGE_EVENTS.get(kind or "", "born")
 

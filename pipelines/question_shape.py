@@ -373,8 +373,10 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
     j = end
     while j - 1 > first and tokens[j - 1].tag_ in ("IN", "RP"):
         j -= 1  # "is X located in", "is X part of"
-    closes_clause = j - 2 > wh[1] and tokens[j - 2].lower_ in _BE | {"been", "be"} and any(
-        t.lower_ in _RELATIVE for t in tokens[first : j - 2])
+    closes_clause = j - 2 > wh[1] and (tokens[j - 2].lower_ in _BE | {"been", "be"} or
+                                       tokens[j - 2].tag_ in ("NNP", "NNPS", "PRP")) and any(
+        t.lower_ in _RELATIVE for t in tokens[first : j - 2])  # "where X was born", "that X
+    # attended": the participle closes the relative clause, it is not the predicate
     if j - 1 > first and tokens[j - 1].tag_ in ("VBN", "VBD", "JJ", "VBG") and \
             tokens[j - 1].is_lower and not closes_clause:
         k = j - 1

@@ -68,6 +68,10 @@ SHAPES = [
     ("The founder of the label that signed Velvet Pike was born in which city?", "bridge",
      "the label that signed Velvet Pike", "Which label signed Velvet Pike?",
      "The founder of X was born in which city?"),
+    # ... but a participle after the relative clause's own subject closes the clause
+    ("In which city is the university that Lena Brook attended?", "bridge",
+     "the university that Lena Brook attended",
+     "What is the university that Lena Brook attended?", "In which city is X?"),
     # a participle after the relative clause is the predicate
     ("What is the country where Tarvik is located named after?", "bridge",
      "the country where Tarvik is located", "What is the country where Tarvik is located?",
@@ -197,6 +201,13 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     person = analyse(nlp, "Who is older, Lena Brook or Ivo Marsh?").comparison
     assert person is not None and person.questions[0] == "When was Lena Brook born?"
     # with no noun, the graph's label says what an option's age counts from
+    works = analyse(nlp, "Which is older, Night Harbour (novel) or Night Harbour (film)?",
+                    label={}.get).comparison
+    assert works is not None and works.questions == (
+        "When was Night Harbour (novel) published?", "When was Night Harbour (film) released?")
+    firms = analyse(nlp, "Which is older, Acme Robotics or Bluefin Labs?",
+                    label={"Bluefin Labs": "PERSON"}.get).comparison  # a label gone wrong
+    assert firms is not None and firms.questions[1] == "When was Bluefin Labs founded?"
     mixed = analyse(nlp, "Which is older, Gullwing Records or Lena Brook?",
                     label={"Gullwing Records": "ORG", "Lena Brook": "PERSON"}.get).comparison
     assert mixed is not None and mixed.questions == ("When was Gullwing Records founded?",

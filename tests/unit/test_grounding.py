@@ -252,6 +252,8 @@ def test_shortened_answer_is_what_gets_cited():
         ("Peter Bonetti", "Who scored the first goal for Peter Bonetti's team?", False),
         ("Korn's Ghost Mystery", "What song debuted in Korn's Ghost Mystery, the episode?", False),
         ("The Ossa Four", "What is older than Velvet Pike or The Ossa Four?", False),  # no choice
+        ("Lena Marsh", "Are Lena Marsh and Tomas Reyes both engineers?", False),  # yes or no
+        ("Lena Marsh", "Can you tell me who founded Acme Robotics?", True),  # wants a name
         # a choice's side fits; a name beside "and" that offers no choice does not
         ("Robert Young", "Which came first the forming of The Dandy Warhols or the birth of "
          "Robert Young?", True),
@@ -342,3 +344,13 @@ def test_a_title_before_a_name_does_not_end_the_quoted_sentence():
                    title="Mentors")
     ans = ground_answer("Who is her mentor?", "Dr. Eleanor Whitcombe [1]", [hit])
     assert ans.citations[0].quote == "Her mentor is Dr. Eleanor Whitcombe, head of research."
+
+
+def test_a_disambiguator_the_question_or_a_title_spells_stays_in_the_answer():
+    hit = make_hit("Night Harbour is a novel by Mira Kellan, published in 1994.",
+                   title="Night Harbour (novel)")
+    ans = ground_answer("Which book did Mira Kellan write?", "Night Harbour (novel) [1]", [hit])
+    assert ans.text == "Night Harbour (novel)"
+    other = make_hit("The rod is 6.8 inches (17.3 cm) long.", title="Rods")
+    assert ground_answer("How long is the rod?", "6.8 inches (17.3 cm) [1]", [other]).text == \
+        "6.8 inches"
