@@ -362,9 +362,8 @@ def extract_from_doc(
     by_sentence: list[list[int]] = [[] for _ in sents]
     found: list[tuple[Span, str]] = []
     for ent in doc.ents:
-        if ent.label_ in KEPT_LABELS:
-            found += [(span, ent.label_) for part in _lines_of(ent)
-                      if (span := _trim(part)) is not None]
+        if ent.label_ in KEPT_LABELS and (span := _trim(ent)) is not None:
+            found.append((span, ent.label_))
     found += [(span, NAME_LABEL) for span in unlabelled_names(doc)]
     if not spaceless_ok:
         found = [(span, label) for span, label in found if not has_spaceless(span.text)]
@@ -404,21 +403,6 @@ def extract_from_doc(
 
 def _key(entity: ExtractedEntity) -> str:
     return entity.surface.casefold()
-
-
-def _lines_of(ent: Span) -> list[Span]:
-    """An entity span cut at line breaks: spaCy's NER runs "# Bluefin Labs" and the
-    next paragraph's "Bluefin Labs is ..." into one name, "Bluefin Labs\n\nBluefin Labs"."""
-    doc, parts, start = ent.doc, [], ent.start
-    for i in range(ent.start, ent.end):
-        if doc[i].is_space and "\n" in doc[i].text:
-            parts.append(doc[start:i])
-            start = i + 1
-        elif "\n" in doc[i].whitespace_:
-            parts.append(doc[start : i + 1])
-            start = i + 1
-    parts.append(doc[start : ent.end])
-    return [p for p in parts if len(p)]
 
 
 def _trim(ent: Span) -> Span | None:

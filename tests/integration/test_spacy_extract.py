@@ -93,15 +93,6 @@ def test_leading_the_and_possessive_are_trimmed(extractor: SpacyExtractor) -> No
         assert text[e.start : e.end] == e.surface
 
 
-def test_a_name_never_runs_across_a_line_break(extractor: SpacyExtractor) -> None:
-    text = "# Bluefin Labs\n\nBluefin Labs is a robotics company founded in 1998 in Corvale."
-    ex = one(extractor, text)
-    surfaces = [e.surface for e in ex.entities]
-    assert "Bluefin Labs Bluefin Labs" not in surfaces and "Bluefin Labs" in surfaces
-    for e in ex.entities:
-        assert "\n" not in text[e.start : e.end] and text[e.start : e.end] == e.surface
-
-
 def test_subject_verb_object_with_preposition(extractor: SpacyExtractor) -> None:
     ex = one(extractor, "Maria Okafor founded Acme Robotics in Lisbon.")
     got = triples(ex)
