@@ -151,8 +151,12 @@ def plan_comparison(nlp: Language, question: str,
                            for opt in (a, b))
                 return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
             events = [_EVENT.match(opt) for opt in (a, b)]
+            came = tokens[j].lemma_.lower() in ("come", "appear") or tokens[j].lower_ in (
+                "came", "come", "comes", "appeared")  # "Which came first, A or B?"
             qs2 = tuple(f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"
-                        if e is not None else _when(tokens, j, i, opt)
+                        if e is not None else
+                        f"When was {_lower_the(opt)} {_age_event([], label, opt, '')}?"
+                        if came and _age_event([], label, opt, "") else _when(tokens, j, i, opt)
                         for e, opt in zip(events, (a, b), strict=True))
             if None in qs2:
                 return None
@@ -170,9 +174,11 @@ _WORK = re.compile(r"\((?:[^()]*\s)?(film|novel|album|song|book|play|series|sing
                    r"\)\s*$", re.I)
 
 
-def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, option: str) -> str:
+def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, option: str,
+               unknown: str = "born") -> str:
     """What an option's age counts from: "Which band is older" -> founded; "Who is older",
-    "Which actor is older" -> born; with no noun, the graph's label of the option."""
+    "Which actor is older" -> born; with no noun, the option's own words, then the graph's
+    label of it; ``unknown`` when none tells."""
     if nouns:
         return "born" if is_person_noun(nouns[-1]) else "founded"
     work = _WORK.search(option)  # "Night Harbour (novel)"
@@ -181,7 +187,7 @@ def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, opti
     if answer_kind(option)[0] in ("organisation", "university"):  # "Acme Robotics", "Labs"
         return "founded"
     kind = label(re.sub(r"^the\s+", "", option)) if label is not None else None
-    return _AGE_EVENTS.get(kind or "", "born")
+    return _AGE_EVENTS.get(kind or "", "born" if kind == "PERSON" else unknown)
 
 
 def _how_many(tokens: list[Token], verb_at: int, more_at: int, option: str) -> str | None:

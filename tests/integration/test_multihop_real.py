@@ -205,6 +205,10 @@ def test_comparisons_get_a_value_question_per_option(nlp):
                     label={}.get).comparison
     assert works is not None and works.questions == (
         "When was Night Harbour (novel) published?", "When was Night Harbour (film) released?")
+    came = analyse(nlp, "Which came first, Night Harbour (film) or Acme Robotics?",
+                   label={}.get).comparison
+    assert came is not None and came.questions == (
+        "When was Night Harbour (film) released?", "When was Acme Robotics founded?")
     firms = analyse(nlp, "Which is older, Acme Robotics or Bluefin Labs?",
                     label={"Bluefin Labs": "PERSON"}.get).comparison  # a label gone wrong
     assert firms is not None and firms.questions[1] == "When was Bluefin Labs founded?"
