@@ -36,6 +36,7 @@ from kgqa.text import strip_accents
 from kgqa.types import Answer, Citation, Hit
 from llm.generator import ChatMessage
 from llm.metrics import normalize_answer
+from llm.words import SAME_NUMBER, STOP, content_tokens, stem, tokens, word_found
 
 ABSTAIN_TEXT = "The documents do not say."
 SUPPORT_THRESHOLD = 0.5  # share of the answer's content words found in the cited span
@@ -71,15 +72,6 @@ _INSTRUCTION = re.compile(
 _SENTENCE = re.compile(
     r"[^\n]+?(?:(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bProf)[.!?]+(?=\s|$)|$)", re.M)
 _LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*:\s*", re.I)
-_STOP = frozenset([
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and",
-    "or", "but", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this",
-    "that", "these", "those", "as", "which", "who", "whom", "whose", "what", "when",
-    "where", "why", "how", "do", "does", "did", "has", "have", "had", "not", "no", "yes",
-    "than", "then", "there", "their", "they", "he", "she", "his", "her", "him", "i", "you",
-    "we", "our", "your", "my", "me", "us", "both", "either", "neither", "also", "into",
-    "about", "after", "before", "over", "under",
-])
 
 
 @dataclass(frozen=True)
@@ -123,8 +115,8 @@ def fit_passage(text: str, question: str, max_words: int) -> str:
     if len(text.split()) <= max_words:
         return text
     spans = sentence_spans(text)
-    q = _content_tokens(question)
-    scored = sorted(range(1, len(spans)), key=lambda i: -len(q & set(_tokens(
+    q = content_tokens(question)
+    scored = sorted(range(1, len(spans)), key=lambda i: -len(q & set(tokens(
         text[spans[i][0]:spans[i][1]]))))
     keep, words = {0}, len(text[spans[0][0]:spans[0][1]].split())
     for i in scored:
@@ -183,13 +175,13 @@ def support_score(answer: str, passage: str, question: str = "") -> float:
     evidence = " ".join(
         passage[s:e] for s, e in sentence_spans(passage) if not _INSTRUCTION.search(passage[s:e])
     )
-    have = set(_tokens(evidence))
-    want = _content_tokens(answer)
+    have = set(tokens(evidence))
+    want = content_tokens(answer)
     if not want:
         if normalize_answer(answer) in ("yes", "no"):
-            return 1.0 if _content_tokens(question) & have else 0.0
+            return 1.0 if content_tokens(question) & have else 0.0
         return 0.0
-    return sum(1 for w in want if _found(w, have)) / len(want)
+    return sum(1 for w in want if word_found(w, have)) / len(want)
 
 
 def best_span(chunk_text: str, answer: str, question: str = "") -> tuple[int, int]:
@@ -198,14 +190,14 @@ def best_span(chunk_text: str, answer: str, question: str = "") -> tuple[int, in
     Ranked by the answer's content words it contains, then by the question's.
     """
     spans = sentence_spans(chunk_text) or [(0, len(chunk_text))]
-    want, q = _content_tokens(answer), _content_tokens(question)
+    want, q = content_tokens(answer), content_tokens(question)
 
     def rank(span: tuple[int, int]) -> tuple[int, int, int]:
         sent = chunk_text[span[0]:span[1]]
         if _INSTRUCTION.search(sent):
             return (-1, 0, 0)
-        have = set(_tokens(sent))
-        return (sum(1 for w in want if _found(w, have)), len(q & have), -span[0])
+        have = set(tokens(sent))
+        return (sum(1 for w in want if word_found(w, have)), len(q & have), -span[0])
 
     return max(spans, key=rank)
 
@@ -242,11 +234,11 @@ def ground_answer(
     # cited as if it said more. (Asking this of the first citation too, else
     # abstaining, cost 5 F1 on 60 hotpotqa questions for 2.5 points of precision.)
     have = {c.number for c in citations if c.supported}
-    q_words = _content_tokens(question) - _content_tokens(text)
+    q_words = content_tokens(question) - content_tokens(text)
     scores = [support_score(text, h.chunk.text, question) for h in shown]
     # A bare number is in many passages: only a sentence that says more of the
     # question than its title does makes it evidence.
-    numeric = all(t.isdigit() or t in _SAME_NUMBER for t in _tokens(text))
+    numeric = all(t.isdigit() or t in SAME_NUMBER for t in tokens(text))
     overlap = [_sentence_overlap(h, text, question, q_words, with_title=not numeric)
                if scores[i] >= SUPPORT_THRESHOLD else 0 for i, h in enumerate(shown)]
     more = sorted(
@@ -284,11 +276,11 @@ def alignment(ans: Answer) -> float:
     cited = next((c for c in ans.citations if c.supported), None)
     if ans.abstained or cited is None:
         return 0.0
-    want = {_stem(t) for t in _content_tokens(ans.question) - _content_tokens(ans.text)}
+    want = {stem(t) for t in content_tokens(ans.question) - content_tokens(ans.text)}
     if not want:
         return 1.0
-    have = {_stem(t) for t in _tokens(f"{cited.title} {cited.quote}")}
-    return sum(1 for w in want if _found(w, have)) / len(want)
+    have = {stem(t) for t in tokens(f"{cited.title} {cited.quote}")}
+    return sum(1 for w in want if word_found(w, have)) / len(want)
 
 
 def _sentence_overlap(hit: Hit, answer: str, question: str, q_words: set[str],
@@ -297,7 +289,7 @@ def _sentence_overlap(hit: Hit, answer: str, question: str, q_words: set[str],
     ``with_title``) and in the sentence that supports ``answer``."""
     s, e = best_span(hit.chunk.text, answer, question)
     title = hit.title if with_title else ""
-    return len(q_words & set(_tokens(title + " " + hit.chunk.text[s:e])))
+    return len(q_words & set(tokens(title + " " + hit.chunk.text[s:e])))
 
 
 def names_are_shown(question: str, hits: Sequence[Hit]) -> bool:
@@ -311,11 +303,11 @@ def names_are_shown(question: str, hits: Sequence[Hit]) -> bool:
     False
     """
     names = {t for w in question.split()[1:] if w[:1].isupper()
-             for t in _tokens(re.sub(r"['’]s\b", "", w)) if t not in _STOP}
+             for t in tokens(re.sub(r"['’]s\b", "", w)) if t not in STOP}
     if not names:
         return True
-    seen = set(_tokens(" ".join(f"{h.title} {h.chunk.text}" for h in hits)))
-    return any(_found(n, seen) for n in names)
+    seen = set(tokens(" ".join(f"{h.title} {h.chunk.text}" for h in hits)))
+    return any(word_found(n, seen) for n in names)
 
 
 def answer_fits_question(answer: str, question: str) -> bool:
@@ -348,8 +340,8 @@ def answer_fits_question(answer: str, question: str) -> bool:
 def unfit_reason(answer: str, question: str) -> str | None:
     """Why ``answer`` cannot answer ``question`` (see :func:`answer_fits_question`), in
     words for the user, or ``None`` when it can."""
-    want = _content_tokens(re.sub(r"['’]s\b", "", answer))
-    q_words = set(_tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
+    want = content_tokens(re.sub(r"['’]s\b", "", answer))
+    q_words = set(tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
     if want and want <= q_words and not _is_option(answer, _LEADING_CONJUNCTION.sub("", question)):
         return "the question's own words"
     if normalize_answer(answer) in ("yes", "no"):
@@ -445,7 +437,7 @@ def shorten_answer(answer: str, question: str) -> str:
     'Maria Okafor'
     """
     words = answer.strip().strip("\"“”").split()  # '"Złota Rzeka' is Złota Rzeka
-    q = set(_tokens(question)) | {_stem(t) for t in _tokens(question)}
+    q = set(tokens(question)) | {stem(t) for t in tokens(question)}
     first = normalize_answer(words[0]) if words else ""
     if first in ("yes", "no") and is_yes_no_question(question):
         return first
@@ -453,9 +445,9 @@ def shorten_answer(answer: str, question: str) -> str:
     while len(words) > 1 and words[-1] in _NEXT_SENTENCE:
         words = words[:-1]  # "Peter Jackson He": a name run on into the next sentence
     answer = " ".join(words)
-    content = [i for i, w in enumerate(words) if _content_tokens(w)]
+    content = [i for i, w in enumerate(words) if content_tokens(w)]
     echoed = [i for i in content
-              if all(_found(t, q) or _stem(t) in q for t in _tokens(words[i]))]
+              if all(word_found(t, q) or stem(t) in q for t in tokens(words[i]))]
     if len(words) <= 4 or len(echoed) < 2:
         return answer
     new = [i for i in content if i not in echoed]
@@ -505,9 +497,9 @@ def _drop_asked_kind(words: list[str], question: str) -> list[str]:
     kind = set()
     for w in m.group(1).split():
         t = normalize_answer(w)
-        if not t or t in _STOP:
+        if not t or t in STOP:
             break
-        kind |= {t, _stem(t)}
+        kind |= {t, stem(t)}
     n = 0
     while n < len(words) - 1 and (normalize_answer(words[n]) in kind or (
             n == 0 and words[n].lower() in ("a", "an", "the"))):  # fmt: skip
@@ -531,15 +523,6 @@ def is_yes_no_question(question: str) -> bool:
     False
     """
     return bool(_YES_NO.search(question.strip()))
-
-
-def _stem(word: str) -> str:
-    """A crude English stem: "studied" and "study" -> "study", "outbreaks" -> "outbreak"."""
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""),
-                         ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + repl
-    return word
 
 
 def _ends_clause(word: str) -> bool:
@@ -570,33 +553,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if e > s:
             out.append((s, e))
     return out
-
-
-def _tokens(text: str) -> list[str]:
-    return normalize_answer(strip_accents(text)).split()
-
-
-def _content_tokens(text: str) -> set[str]:
-    return {t for t in _tokens(text) if t not in _STOP}
-
-
-_DIGIT_WORDS = dict(enumerate([
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty"]))
-#: "4" <-> "four": a number is found written either way (0 to 20).
-_SAME_NUMBER = {**{str(n): w for n, w in _DIGIT_WORDS.items()},
-                **{w: str(n) for n, w in _DIGIT_WORDS.items()}}
-
-
-def _found(word: str, have: set[str]) -> bool:
-    """The word itself, a small number written the other way ("4", "four"), or one of
-    4+ letters that it starts or that starts it ("nobel(s)")."""
-    if word in have or _SAME_NUMBER.get(word, "") in have:
-        return True
-    return len(word) >= 4 and any(
-        len(h) >= 4 and (h.startswith(word) or word.startswith(h)) for h in have
-    )
 
 
 def _one_line(text: str) -> str:

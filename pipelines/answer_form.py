@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from kgqa.types import Answer, Citation, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
@@ -139,7 +139,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
         "answer": ans.text,
         "abstained": ans.abstained,
         "shape": ans.shape,
-        "refused": [{"reply": r.reply, "why": r.why} for r in ans.refused],
+        "refused": [asdict(r) for r in ans.refused],
         "citations": [_citation_dict(c) for c in ans.citations],
         "steps": [
             {
@@ -147,7 +147,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
                 "answer": s.answer,
                 "abstained": s.abstained,
                 "replaces": s.replaces,
-                "refused": [{"reply": r.reply, "why": r.why} for r in s.refused],
+                "refused": [asdict(r) for r in s.refused],
                 "citations": [_citation_dict(c) for c in s.citations],
             }
             for s in ans.steps

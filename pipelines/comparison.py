@@ -150,18 +150,11 @@ def plan_comparison(nlp: Language, question: str,
                 qs = tuple(f"When was {_lower_the(opt)} {_age_event(nouns, label, opt)}?"
                            for opt in (a, b))
                 return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
-            events = [_EVENT.match(opt) for opt in (a, b)]
-            came = tokens[j].lemma_.lower() in ("come", "appear") or tokens[j].lower_ in (
-                "came", "come", "comes", "appeared")  # "Which came first, A or B?"
-            qs2 = tuple(f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"
-                        if e is not None else
-                        f"When was {_lower_the(opt)} {_age_event([], label, opt, '')}?"
-                        if came and _age_event([], label, opt, "") else _when(tokens, j, i, opt)
-                        for e, opt in zip(events, (a, b), strict=True))
+            qs2 = tuple(_date_question(tokens, j, i, opt, label) for opt in (a, b))
             if None in qs2:
                 return None
-            names = tuple(e.group("name") if e is not None else opt
-                          for e, opt in zip(events, (a, b), strict=True))
+            names = tuple(e.group("name") if (e := _EVENT.match(opt)) is not None else opt
+                          for opt in (a, b))
             return ComparisonPlan(names, qs2, "date", pick)  # type: ignore[arg-type]
     return None
 
@@ -202,6 +195,23 @@ def _how_many(tokens: list[Token], verb_at: int, more_at: int, option: str) -> s
     do = _DO_FORM.get(verb.tag_, "did")
     return _tidy(f"How many {noun.text} {do} {_lower_the(option)} {verb.lemma_ or verb.text} "
                  f"{rest}?")
+
+
+def _date_question(tokens: list[Token], verb_at: int, cmp_at: int, option: str,
+                   label: Callable[[str], str | None] | None) -> str | None:
+    """The date question for one option of a first/earlier/later comparison: of its event
+    ("the birth of X" -> "When was X born?"), of what it is when the verb says only that
+    it came ("Which came first, A or B?" -> "When was A founded?"), else of the verb."""
+    e = _EVENT.match(option)
+    if e is not None:
+        return f"When {_EVENTS[e.group('event').lower()].format(e.group('name'))}?"
+    verb = tokens[verb_at]
+    came = verb.lemma_.lower() in ("come", "appear") or verb.lower_ in (
+        "came", "come", "comes", "appeared")
+    event = _age_event([], label, option, "") if came else ""
+    if event:
+        return f"When was {_lower_the(option)} {event}?"
+    return _when(tokens, verb_at, cmp_at, option)
 
 
 def _when(tokens: list[Token], verb_at: int, cmp_at: int, option: str) -> str | None:

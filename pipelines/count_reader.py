@@ -37,17 +37,10 @@ import re
 from collections.abc import Sequence
 
 from kgqa.types import Hit
-from llm.grounding import (
-    _DIGIT_WORDS,
-    _MONTHS,
-    _content_tokens,
-    _found,
-    _stem,
-    _tokens,
-    sentence_spans,
-)
+from llm.grounding import _MONTHS, sentence_spans
+from llm.words import DIGIT_WORDS, content_tokens, stem, tokens, word_found
 
-_UNITS = [w for n, w in sorted(_DIGIT_WORDS.items()) if n]  # "one" .. "twenty"
+_UNITS = [w for n, w in sorted(DIGIT_WORDS.items()) if n]  # "one" .. "twenty"
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _WORD_COUNT = rf"(?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_UNITS[:9])}))?|{'|'.join(_UNITS)}"
 # digits not inside a name or code ("HX-60", "v2.1") or a larger number; or number words
@@ -59,10 +52,10 @@ _NOT_A_COUNT = re.compile(r"\s*(?:%|per\s*cent|percent|st\b|nd\b|rd\b|th\b)", re
 _MONTH = re.compile(rf"\b(?:{_MONTHS})\b", re.I)
 # Nouns that count people: "how many people" (a generic count) is answered by "22
 # engineers"; "how many engineers" only by engineers.
-_GENERIC_PEOPLE = frozenset(_stem(w) for w in re.findall(
+_GENERIC_PEOPLE = frozenset(stem(w) for w in re.findall(
     r"\w+", "people persons employees staff members workers personnel"))  # fmt: skip
 _PEOPLE = _GENERIC_PEOPLE | frozenset(
-    _stem(w)
+    stem(w)
     for w in re.findall(
         r"\w+",
         """engineers
@@ -77,26 +70,26 @@ _COUNTED = re.compile(r"\bhow\s+many\s+(\w+(?:\s+\w+)?)", re.I)  # "how many (fu
 def read_count(question: str, hits: Sequence[Hit]) -> tuple[str, int] | None:
     """The count that answers ``question`` and the 1-based number of its passage in
     ``hits``, or ``None`` when no sentence with a count matches the question."""
-    q_tokens = [_stem(w) for w in _tokens(question) if w in _content_tokens(w)]
+    q_tokens = [stem(w) for w in tokens(question) if w in content_tokens(w)]
     q_words = set(q_tokens) - {"many", "much"}
     pairs = set(itertools.pairwise(q_tokens))  # "toronto office"
     years = set(_YEAR.findall(question))  # "in 2012": the count of that year
     m = _COUNTED.search(question)
-    counted = {_stem(w) for w in _content_tokens(m.group(1))} if m else set()
-    names = {_stem(w) for w in _content_tokens(" ".join(_NAME.findall(question)[1:]))}
+    counted = {stem(w) for w in content_tokens(m.group(1))} if m else set()
+    names = {stem(w) for w in content_tokens(" ".join(_NAME.findall(question)[1:]))}
     best: tuple[int, int, int, int, str] | None = None  # (-score, passage, sentence, near, value)
     for n, hit in enumerate(hits, start=1):
         text = hit.chunk.text
-        title = {_stem(w) for w in _content_tokens(hit.title)}
+        title = {stem(w) for w in content_tokens(hit.title)}
         for s_no, (s, e) in enumerate(sentence_spans(text)):
             sentence = text[s:e]
-            tokens = [_stem(w) for w in _tokens(sentence)]
-            words = set(tokens)
-            if not all(_found(w, words | title) for w in names):
+            stems = [stem(w) for w in tokens(sentence)]
+            words = set(stems)
+            if not all(word_found(w, words | title) for w in names):
                 continue  # about something else the question does not name
             if not years <= set(_YEAR.findall(sentence)):
                 continue
-            shared = {w for w in q_words if _found(w, words)}
+            shared = {w for w in q_words if word_found(w, words)}
             if not shared:
                 continue
             for c in _COUNT.finditer(sentence):
@@ -107,11 +100,11 @@ def read_count(question: str, hits: Sequence[Hit]) -> tuple[str, int] | None:
                     continue  # a day of a date: "January 30, 1977", "25 April 1845"
                 # the words right after it, up to a comma or a number: "22 (senior) engineers"
                 head = re.split(r"[,;:.()\d]", after)[0]
-                following = {_stem(w.lower()) for w in re.findall(r"[A-Za-z]+", head)[:2]}
+                following = {stem(w.lower()) for w in re.findall(r"[A-Za-z]+", head)[:2]}
                 if not (counted & following or (counted & _GENERIC_PEOPLE and following & _PEOPLE)):
                     continue
                 score = len(shared) + len((title & q_words) - shared)
-                score += len(pairs & set(itertools.pairwise(tokens)))
+                score += len(pairs & set(itertools.pairwise(stems)))
                 if score < 2:
                     continue
                 # in the sentence, the count nearest the year asked about ("212 in 2023")

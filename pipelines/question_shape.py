@@ -238,8 +238,9 @@ def find_bridge(doc: Doc) -> Bridge | None:
     if root < 0:  # the small parser took "The founder of the label that signed X was ..." for a
         # noun phrase: the main verb is the auxiliary after the relative clause's verb
         rel = next((t.i for t in tokens if t.lower_ in _RELATIVE and t.tag_.startswith("W")), -1)
-        root = next((t.i for t in tokens[rel + 2:] if rel >= 0 and t.lower_ in _AUX and
-                     t.i + 1 < len(tokens) and tokens[t.i + 1].tag_ in ("VBN", "VBG")), -1)
+        if rel >= 0:
+            root = next((t.i for t in tokens[rel + 2 : -1] if t.lower_ in _AUX and
+                         tokens[t.i + 1].tag_ in ("VBN", "VBG")), -1)
     end = len(tokens)
     while end > 0 and tokens[end - 1].is_punct:
         end -= 1
