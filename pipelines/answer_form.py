@@ -10,8 +10,9 @@ A small reader copies a span; the question may want more or less of it:
   titles left out (:func:`full_name`).
 
 And the forms an answer is given to the user in: the JSON of ``kgqa ask
---json`` (:func:`answer_as_dict`) and the words for the reader's refused
-replies (:func:`refused_note`).
+--json`` (:func:`answer_as_dict`), the words for the reader's refused
+replies (:func:`refused_note`), and one answer from the evidence of two hops
+(:func:`joined`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,34 @@ from dataclasses import asdict, replace
 from kgqa.types import Answer, Citation, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
+
+
+def joined(question: str, text: str, parts: Sequence[Answer]) -> Answer:
+    """The answer ``text`` to ``question`` that rests on each of ``parts`` (a comparison's
+    value hops): their passages once each, in order, and their citations numbered by
+    those passages (each hop numbers its own from 1).
+
+    >>> from kgqa.types import Chunk, Hit
+    >>> def hit(i):
+    ...     return Hit(i, Chunk(f"d{i}#0", f"d{i}", 0, "t", 0, 1), f"D{i}", 1.0, 1)
+    >>> def cite(i):
+    ...     return Citation(1, f"d{i}#0", f"d{i}", f"D{i}", 0, 1, "t")
+    >>> a = Answer("qa", "1990", citations=(cite(1),), hits=(hit(1),))
+    >>> b = Answer("qb", "1995", citations=(cite(2),), hits=(hit(2), hit(1)))
+    >>> [c.number for c in joined("q", "A", (a, b)).citations]
+    [1, 2]
+    """
+    hits = []
+    for part in parts:
+        hits += [h for h in part.hits if h.chunk.id not in {k.chunk.id for k in hits}]
+    where = {h.chunk.id: n for n, h in enumerate(hits, 1)}
+    citations: list[Citation] = []
+    for part in parts:
+        for c in part.citations:
+            c = replace(c, number=where.get(c.chunk_id, c.number))
+            if all((c.chunk_id, c.start) != (k.chunk_id, k.start) for k in citations):
+                citations.append(c)
+    return Answer(question=question, text=text, citations=tuple(citations), hits=tuple(hits))
 
 
 def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
@@ -124,6 +153,8 @@ def refused_note(refused: Sequence[Refusal], abstained: bool) -> str:
     """Words for the reader's replies the checks refused (``Answer.refused``), as
     ``kgqa ask`` and the web UI show them beside the answer."""
     replies = "; ".join(f'"{r.reply}" ({r.why})' for r in refused)
+    if abstained and len(refused) == 1:
+        return f'The reader\'s reply "{refused[0].reply}" was refused: {refused[0].why}.'
     if abstained:
         return f"Refused replies of the reader: {replies}."
     if len(refused) == 1:

@@ -165,8 +165,9 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
         print()
         raw = streamed
         if ans.abstained and ans.refused:
-            whys = "; ".join(dict.fromkeys(r.why for r in ans.refused))
-            print(f"{ABSTAIN_TEXT} (the reply above was refused: {whys})")
+            # named, not "the reply above": a second look may have streamed "NOT FOUND" after it
+            note = refused_note(ans.refused, True).rstrip(".")
+            print(f"{ABSTAIN_TEXT} ({note[0].lower()}{note[1:]})")
         elif ans.abstained and not is_refusal(parse_citations(raw)[0]):
             print(f"{ABSTAIN_TEXT} (the reply above is not supported by the passages)")
         elif ans.abstained:
@@ -185,7 +186,8 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
         print("\nHow this was answered:")
         for n, step in enumerate(ans.steps, start=1):
             print(f"  {n}. {step.question} → {step.answer}")
-            if step.refused and not step.abstained:
+            if step.refused and not step.abstained and not (
+                    n == len(ans.steps) and step.refused == ans.refused):  # said above
                 print(f"     ({refused_note(step.refused, False)})")
             for c in step.citations[:1]:
                 print(f"     {_citation_line(c)}")

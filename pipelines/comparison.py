@@ -82,6 +82,9 @@ class ComparisonPlan:
     questions: tuple[str, str]
     kind: ValueKind
     pick: Literal["max", "min"]
+    # the question's own noun for the options ("office" in "Which office opened first, Porto
+    # or Toronto?"): an option's value question that finds nothing is asked again with it
+    noun: str = ""
 
 
 def split_options(question: str) -> tuple[str, str, str] | None:
@@ -132,30 +135,31 @@ def plan_comparison(nlp: Language, question: str,
     if j >= len(tokens):
         return None
     words = [t.lower_ for t in tokens]
+    nouns = [t.lower_ for t in tokens[1:j] if t.tag_ in ("NN", "NNS")]
+    noun = nouns[-1] if nouns else ""
     for i, w in enumerate(words):
         if w in _MORE | _LESS and i + 1 < len(tokens) and tokens[i + 1].tag_ in ("NN", "NNS") \
                 and w in ("more", "most", "fewer", "fewest", "less", "least"):
             qs = tuple(_how_many(tokens, j, i, opt) for opt in (a, b))
             if None in qs:
                 return None
-            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min")  # type: ignore[arg-type]
+            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min", noun)  # type: ignore[arg-type]
         if w in _SIZE_ADJ and tokens[j].lower_ in _BE:
             adj = _SIZE_ADJ[w]
             qs = tuple(f"How {adj} {tokens[j].lower_} {_lower_the(opt)}?" for opt in (a, b))
-            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min")  # type: ignore[arg-type]
+            return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min", noun)  # type: ignore[arg-type]
         if w in _EARLY | _LATE:
             pick: Literal["max", "min"] = "min" if w in _EARLY else "max"
             if w in _AGE:
-                nouns = [t.lower_ for t in tokens[1:j] if t.tag_ in ("NN", "NNS")]
                 qs = tuple(f"When was {_lower_the(opt)} {_age_event(nouns, label, opt)}?"
                            for opt in (a, b))
-                return ComparisonPlan((a, b), qs, "date", pick)  # type: ignore[arg-type]
+                return ComparisonPlan((a, b), qs, "date", pick, noun)  # type: ignore[arg-type]
             qs2 = tuple(_date_question(tokens, j, i, opt, label) for opt in (a, b))
             if None in qs2:
                 return None
             names = tuple(e.group("name") if (e := _EVENT.match(opt)) is not None else opt
                           for opt in (a, b))
-            return ComparisonPlan(names, qs2, "date", pick)  # type: ignore[arg-type]
+            return ComparisonPlan(names, qs2, "date", pick, noun)  # type: ignore[arg-type]
     return None
 
 

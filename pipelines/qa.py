@@ -49,7 +49,7 @@ from llm.grounding import (
     parse_citations,
     refusal_reason,
 )
-from pipelines.answer_form import in_asked_form
+from pipelines.answer_form import in_asked_form, joined
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
@@ -221,6 +221,16 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     steps: list[Step] = []
     for option, value_question in zip(plan.options, plan.questions, strict=True):
         hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k)
+        if hop.abstained or not _names_option(hop, option):
+            # "When did Porto open?" found the Edinburgh office's year: asked again with only
+            # the passages that name the option, and "When did the Porto office open?" when
+            # the question names what the options are
+            if plan.noun and plan.noun not in option.lower().split():
+                bare = re.sub(r"^the\s+", "", option, flags=re.I)
+                value_question = value_question.replace(option, f"the {bare} {plan.noun}", 1)
+            want = _content(re.sub(r"\([^()]*\)", " ", option))
+            hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k,
+                              keep=lambda h: want <= _content(f"{h.title} {h.chunk.text}"))
         step = _step(value_question, hop, replaces=option)
         steps.append(step)
         if on_step is not None:
@@ -232,9 +242,7 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     if winner is None:
         return None
     text = re.sub(r"^the\s+", "", plan.options[winner])  # "the Firmware team", not "The Exies"
-    citations = hops[winner].citations + hops[1 - winner].citations
-    final = Answer(question=question, text=text, citations=citations,
-                   hits=hops[winner].hits + hops[1 - winner].hits)
+    final = joined(question, text, (hops[winner], hops[1 - winner]))
     steps.append(_step(question, final))
     if on_step is not None:
         on_step(steps[-1])
@@ -267,9 +275,7 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
     verdict = decide_yes_no(plan, (values[0], values[1]))
     if verdict is None:
         return None
-    final = Answer(question=question, text=verdict,
-                   citations=hops[0].citations + hops[1].citations,
-                   hits=hops[0].hits + hops[1].hits)
+    final = joined(question, verdict, hops)
     steps.append(_step(question, final))
     if on_step is not None:
         on_step(steps[-1])
@@ -364,15 +370,19 @@ class _Reader:
 
     def read(self, question: str, expects: AnswerType | str, top_k: int,
              stream_to: Callable[[str], object] | None = None,
-             avoid: tuple[str, ...] = (), steer: bool = True) -> Answer:
+             avoid: tuple[str, ...] = (), steer: bool = True,
+             keep: Callable[[Hit], bool] | None = None) -> Answer:
         """The checked answer to one self-contained question; the first reply may not
         open as any of ``avoid`` does (when the generator can steer that). With
         ``steer``, a reply that cannot answer the question is asked again without
-        that opening (``QAConfig.avoid_unfit``)."""
+        that opening (``QAConfig.avoid_unfit``). ``keep`` chooses the passages the
+        reader may see among twice as many retrieved."""
         cfg = self.cfg
         t = time.perf_counter()
         depth = cfg.retrieve_factor * top_k if cfg.distinct_documents else top_k
-        hits = list(self.retrieve(question, depth))
+        hits = list(self.retrieve(question, depth if keep is None else 2 * depth))
+        if keep is not None:
+            hits = [h for h in hits if keep(h)]
         if cfg.distinct_documents:
             hits = distinct_passages(hits, top_k, self.document_text)
         hits = hits[:top_k]

@@ -403,7 +403,8 @@ def steps_view(kb: KnowledgeBase, ans: Answer) -> None:
             st.markdown(f"**{n}.** {md_escape(step.question)} → **{shown}**")
             if step.replaces:
                 st.caption(f"stands for “{md_escape(step.replaces)}” in the question")
-            if step.refused and not step.abstained:
+            if step.refused and not step.abstained and not (
+                    n == len(ans.steps) and step.refused == ans.refused):  # shown with the answer
                 st.caption(md_escape(refused_note(step.refused, False)))
             for cite in step.citations[:1]:
                 hit = next((h for h in step.hits if h.chunk.id == cite.chunk_id), None)

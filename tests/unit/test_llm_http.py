@@ -179,7 +179,8 @@ def test_ask_says_when_a_streamed_reply_is_not_supported(ask):
     assert rc == 0
     assert out.splitlines() == [
         "BANANA [1]",
-        "The documents do not say. (the reply above was refused: no passage shown states it)",
+        "The documents do not say. (the reader's reply \"BANANA\" was refused: no passage shown "
+        "states it)",
     ]
 
 

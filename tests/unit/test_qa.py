@@ -293,6 +293,29 @@ def test_a_value_read_from_another_entitys_passage_does_not_decide(kb):
     assert ans.abstained and ans.steps == ()  # no passage says when Zeta Works was founded
 
 
+def test_an_option_whose_value_is_read_from_elsewhere_is_asked_again_by_its_noun(fake_kb):
+    fake_kb.ingest([Document("porto.md", "Porto Office", "The Porto office of Acme opened in "
+                             "March 2011 near the river."),
+                    Document("leeds.md", "Leeds Office", "The Leeds office opened in 2015. "
+                             "It sells to Acme's customers in the north.")],
+                   options=IngestOptions(progress=False))
+    q = "Which office opened first, Porto or Leeds?"
+    plan = ComparisonPlan(("Porto", "Leeds"), ("When did Porto open?", "When did Leeds open?"),
+                          "date", "min", noun="office")
+    shape = QuestionShape(q, "comparison", "place", comparison=plan)
+    gen = ScriptedGenerator(reply_by_question({"When did Porto open": "2015",  # Leeds' year
+                                               "the Porto office open": "March 2011",
+                                               "When did Leeds open": "2015"}))
+    ans = ask(fake_kb, q, gen, analyse=lambda t: shape)
+    assert [s.question for s in ans.steps][:2] == ["When did the Porto office open?",
+                                                  "When did Leeds open?"]
+    assert ans.text == "Porto" and [s.answer for s in ans.steps][:2] == ["March 2011", "2015"]
+    # one number per passage across the two hops, which each numbered theirs from [1]
+    numbers = {c.chunk_id: c.number for c in ans.citations}
+    assert len(set(numbers.values())) == len(numbers)
+    assert all(ans.hits[n - 1].chunk.id == cid for cid, n in numbers.items())
+
+
 def test_values_are_parsed_and_compared():
     plan = ComparisonPlan(("a", "b"), ("qa", "qb"), "number", "max")
     assert decide(plan, ("about 70 staff", "85")) == 1
@@ -412,6 +435,26 @@ def test_a_reply_that_restates_the_question_is_asked_again_without_that_opening(
     assert ask(kb, q, ScriptedGenerator("Acme Robotics")).abstained  # a reader that cannot steer
     yes = Steerable("Yes", {"Yes": "Lisbon"})  # "Yes" to a question that is no yes/no question
     assert ask(kb, "In which city was Acme Robotics founded?", yes).text == "Lisbon"
+
+
+def test_a_chains_refused_last_reply_is_noted_once(kb):
+    q = "Which university did the founder of Acme Robotics attend?"
+    shape = bridge_shape(q, "the founder of Acme Robotics", "Who founded Acme Robotics?",
+                         expects="person", outer="university")
+    finals = iter(["Yes", "University of Porto"])  # the second look gives the answer
+
+    def reply(msgs):
+        asked = msgs[1]["content"].rsplit("Question:", 1)[1]
+        return "Maria Okafor" if "Who founded" in asked else next(finals, "NOT FOUND")
+
+    ans = ask(kb, q, ScriptedGenerator(reply), analyse=lambda t: shape if t == q else
+              QuestionShape(t, "single", "university"))
+    assert ans.text == "University of Porto" and ans.steps[-1].refused == ans.refused
+    from pipelines.cli_llm import print_answer
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_answer(ans)
+    assert out.getvalue().count('"Yes" (yes/no to a question that is not)') == 1
 
 
 def test_a_chains_last_reply_naming_its_hop_is_not_steered_away_from(kb):

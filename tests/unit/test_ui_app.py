@@ -163,7 +163,7 @@ def test_refused_replies_are_shown_beside_the_answer(app, fake_kb):
     app.run()
     ask(app, "Who leads the Porto office?")
     assert any("The documents do not say." in w for w in texts(app.warning))
-    assert any('Refused replies of the reader: "Yes" (yes/no to a question that is not)' in c
+    assert any('The reader\'s reply "Yes" was refused: yes/no to a question that is not' in c
                for c in texts(app.caption))
 
 
