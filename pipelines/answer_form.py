@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 
-from kgqa.types import Answer, Citation, Refusal
+from kgqa.types import Answer, Citation, Hit, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
 
@@ -41,7 +41,7 @@ def joined(question: str, text: str, parts: Sequence[Answer]) -> Answer:
     >>> [c.number for c in joined("q", "A", (a, b)).citations]
     [1, 2]
     """
-    hits = []
+    hits: list[Hit] = []
     for part in parts:
         hits += [h for h in part.hits if h.chunk.id not in {k.chunk.id for k in hits}]
     where = {h.chunk.id: n for n, h in enumerate(hits, 1)}

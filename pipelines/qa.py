@@ -228,9 +228,8 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
             if plan.noun and plan.noun not in option.lower().split():
                 bare = re.sub(r"^the\s+", "", option, flags=re.I)
                 value_question = value_question.replace(option, f"the {bare} {plan.noun}", 1)
-            want = _content(re.sub(r"\([^()]*\)", " ", option))
             hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k,
-                              keep=lambda h: want <= _content(f"{h.title} {h.chunk.text}"))
+                              keep=_naming(option))
         step = _step(value_question, hop, replaces=option)
         steps.append(step)
         if on_step is not None:
@@ -327,6 +326,12 @@ def _refused_entity(reader: _Reader, final: Answer, question: str) -> Answer | N
                         document_text=reader.document_text,
                         max_passages=reader.cfg.prompt.max_passages)
     return None if ans.abstained else ans
+
+
+def _naming(option: str) -> Callable[[Hit], bool]:
+    """Whether a passage (its title or text) names ``option``."""
+    want = _content(re.sub(r"\([^()]*\)", " ", option))  # "Night Harbour (film)"
+    return lambda hit: want <= _content(f"{hit.title} {hit.chunk.text}")
 
 
 def _names_option(ans: Answer, option: str) -> bool:
