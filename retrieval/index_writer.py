@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,27 @@ class _Seg:
         return int(self.info["rows"][1] - self.info["rows"][0])
 
 
+_CATEGORY = re.compile(r"^\w+(?:\s\w+)?:\s+(?P<name>\S.*)$")  # "Customer: Harrowgate Rail"
+_QUALIFIER = re.compile(r"^(?P<name>.*\S)\s*\([^()]*\)$")  # "Porto Office (Headquarters)"
+
+
+def title_names(title: str) -> list[str]:
+    """The names a document's title says it is about: the title, and the name after a
+    one- or two-word category ("Customer: Harrowgate Rail") or before a trailing
+    qualifier in brackets ("Porto Office (Headquarters)", "Burn (song)").
+
+    >>> title_names("Customer: Harrowgate Rail"), title_names("Burn (Nine Inch Nails song)")
+    (['Customer: Harrowgate Rail', 'Harrowgate Rail'], ['Burn (Nine Inch Nails song)', 'Burn'])
+    """
+    names = [title]
+    if (m := _CATEGORY.match(title)) is not None:
+        names.append(m.group("name"))
+    for name in list(names):
+        if (m := _QUALIFIER.match(name)) is not None:
+            names.append(m.group("name"))
+    return names
+
+
 class _State:
     """One state of the index being written (see the module docstring)."""
 
@@ -270,6 +292,16 @@ class _State:
                 self.new_ids.append(eid)
         return np.asarray([self.entity_table[e] for e in ids], np.int64)
 
+    def _about(self, records: list[ChunkRecord], rows: NDArray[np.int64]) -> Segment:
+        """Each row under the names its document's title gives (:func:`title_names`)."""
+        keys: list[str] = []
+        targets: list[int] = []
+        for r, row in zip(records, rows.tolist(), strict=True):
+            names = dict.fromkeys(self.normalize(t) for t in title_names(r.title))
+            keys += names
+            targets += [row] * len(names)
+        return Segment.build(hash_strings(keys), np.asarray(targets, np.int64))
+
     def add(self, records: list[ChunkRecord]) -> None:
         """Index ``records`` as new rows, in one new segment."""
         keys = np.asarray([r.key for r in records], np.int64)
@@ -278,14 +310,13 @@ class _State:
         first_row, n = len(self.live), len(records)
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
         first_entity = self.n_entities
-        norm = self.normalize
         # each row's distinct entities, in order of first mention
         row_ents = [list(dict.fromkeys(e for e, _ in r.mentions)) for r in records]
         counts = np.fromiter((len(es) for es in row_ents), np.int64, count=n)
         ent_idx = self._entities([e for es in row_ents for e in es])
         postings = {
             "aliases": self._aliases(records, rows),
-            "about": Segment.build(hash_strings([norm(r.title) for r in records]), rows),
+            "about": self._about(records, rows),
             "terms": Segment.empty(with_value=True),
             "chunks": Segment.empty(),
             "pairs": Segment.empty(),

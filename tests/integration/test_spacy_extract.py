@@ -93,6 +93,15 @@ def test_leading_the_and_possessive_are_trimmed(extractor: SpacyExtractor) -> No
         assert text[e.start : e.end] == e.surface
 
 
+def test_a_heading_repeated_by_its_first_line_is_one_name(extractor: SpacyExtractor) -> None:
+    text = "# Bluefin Labs\n\nBluefin Labs is a robotics company founded in 1998 in Corvale."
+    ex = one(extractor, text)
+    surfaces = [e.surface for e in ex.entities]
+    assert "Bluefin Labs Bluefin Labs" not in surfaces and "Bluefin Labs" in surfaces
+    for e in ex.entities:
+        assert "\n" not in text[e.start : e.end] and text[e.start : e.end] == e.surface
+
+
 def test_subject_verb_object_with_preposition(extractor: SpacyExtractor) -> None:
     ex = one(extractor, "Maria Okafor founded Acme Robotics in Lisbon.")
     got = triples(ex)

@@ -70,6 +70,20 @@ def test_the_hand_made_base_is_what_the_test_claims(index):
     assert [lnk.entity_id for lnk in index.link(QUESTION, [])] == ["kestrel station"]
 
 
+def test_a_document_is_about_the_name_its_title_gives_after_a_category_or_before_brackets(
+        tmp_path):
+    base = [(200, "The railway runs trains in Yorkshire.", unit(1.0), "Customer: Harrowgate Rail",
+             ["harrowgate rail"]),
+            (201, "The office has a roof terrace.", unit(0, 1.0), "Porto Office (Headquarters)",
+             ["porto office"]),
+            (202, "Harrowgate Rail bought gauges.", unit(0, 0, 1.0), "Sales", ["harrowgate rail"])]
+    idx = make_index(tmp_path, base)
+    ents = np.array([idx.entity_index("harrowgate rail"), idx.entity_index("porto office")])
+    owner, rows = idx.graph.about(ents)
+    pairs = zip(owner.tolist(), idx.keys_of(rows).tolist(), strict=True)
+    assert sorted(pairs) == [(0, 200), (1, 201)]
+
+
 def test_hybrid_finds_the_second_hop_that_vector_search_misses(index):
     assert [r.key for r in retrieve(index, "vector", top_k=2)] == [P1, 102]
     assert P2 not in [r.key for r in retrieve(index, "vector")[:3]]
