@@ -71,6 +71,14 @@ _NOT_PERSON_ER = frozenset({
     "layer", "server", "power", "flower", "winter", "summer", "character", "matter",
     "counter", "filter", "folder", "transmitter", "receiver", "processor", "controller",
     "detector", "reactor", "generator", "calendar", "pillar", "collar", "headquarter",
+    # devices and parts ("the card readers", "the traction motors" of a product)
+    "reader", "scanner", "printer", "charger", "router", "adapter", "adaptor", "connector",
+    "projector", "compressor", "converter", "inverter", "transformer", "amplifier", "heater",
+    "boiler", "burner", "cylinder", "radiator", "regulator", "actuator", "indicator",
+    "elevator", "tractor", "trailer", "locomotor", "refrigerator", "freezer", "thermometer",
+    "barometer", "transistor", "resistor", "capacitor", "semiconductor", "encoder", "decoder",
+    "timer", "dispenser", "simulator", "accelerator", "propeller", "helicopter", "carburettor",
+    "carburetor", "speedometer", "odometer", "roller", "shutter", "buffer", "cooler", "fryer",
 })
 _PLACE_HEADS = frozenset({
     "city", "town", "village", "country", "state", "county", "region", "province", "capital",
@@ -177,7 +185,8 @@ def is_person_noun(noun: str) -> bool:
     n = noun.lower()
     if n in _PERSON_HEADS or n.rstrip("s") in _PERSON_HEADS:
         return True
-    if n in _NOT_PERSON_ER or n in _ORG_HEADS or n.rstrip("s") in _ORG_HEADS:
+    if n in _NOT_PERSON_ER or n[:-1] in _NOT_PERSON_ER or n in _ORG_HEADS or \
+            n.rstrip("s") in _ORG_HEADS:  # "motors" as "motor"
         return False
     return len(n) > 4 and n.endswith(("er", "or", "ist", "ian", "ee", "ers", "ors", "ists"))
 

@@ -150,10 +150,36 @@ def analyse(nlp: Language, question: str,
         return QuestionShape(question, "comparison", expects, comparison=plan)
     tokens = list(doc)
     described = descriptions(tokens, _wh_phrase(tokens), _NOT_ENTITY_HEADS | _GENERIC_PERSON)
-    bridge = find_bridge(doc)
+    bridge = find_bridge(doc, verb_words(nlp))
     if bridge is not None:
         return QuestionShape(question, "bridge", expects, bridge, described=described)
     return QuestionShape(question, "single", expects, described=described)
+
+
+@dataclass(frozen=True)
+class VerbWords:
+    """Base forms of English verbs and nouns (WordNet's, as spaCy's English lemmatizer
+    holds them in its ``lemma_index`` table)."""
+
+    verbs: frozenset[str]
+    nouns: frozenset[str]
+
+
+_VERB_WORDS: dict[int, VerbWords | None] = {}
+
+
+def verb_words(nlp: Language) -> VerbWords | None:
+    """The verb and noun words of ``nlp``'s rule lemmatizer, or ``None`` without one."""
+    key = id(nlp)
+    if key not in _VERB_WORDS:
+        found = None
+        try:
+            index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")  # type: ignore[attr-defined]
+            found = VerbWords(frozenset(index["verb"]), frozenset(index["noun"]))
+        except (KeyError, AttributeError):
+            pass
+        _VERB_WORDS[key] = found
+    return _VERB_WORDS[key]
 
 
 def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> None:
@@ -227,13 +253,14 @@ class _Candidate:
     link: str  # "of", "relative", "participle", "possessive", "prep"
 
 
-def find_bridge(doc: Doc) -> Bridge | None:
-    """The innermost bridge phrase of a parsed question, or ``None``."""
+def find_bridge(doc: Doc, lexicon: VerbWords | None = None) -> Bridge | None:
+    """The innermost bridge phrase of a parsed question, or ``None``; ``lexicon`` tells a
+    verb the tagger took for a noun (:func:`verb_words`)."""
     tokens = list(doc)
     if not tokens:
         return None
     wh = _wh_phrase(tokens)
-    subject_end = _subject_end(tokens, wh)
+    subject_end = _subject_end(tokens, wh, lexicon)
     root = next((t.i for t in tokens if t.dep_ == "ROOT" and t.tag_.startswith("V")), -1)
     if root < 0:  # the small parser took "The founder of the label that signed X was ..." for a
         # noun phrase: the main verb is the auxiliary after the relative clause's verb
@@ -305,7 +332,8 @@ def _wh_phrase(tokens: Sequence[Token]) -> tuple[int, int] | None:
     return None
 
 
-def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
+def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None,
+                 lexicon: VerbWords | None = None) -> int:
     """Where the subject of an inverted question ends ("did NP attend", "is NP based").
 
     For "WH AUX SUBJECT PREDICATE ...?" the subject is the noun phrase after the
@@ -345,7 +373,10 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
                            tokens[e + 1].lower_ in ("which", "whom")))
     if aux in _BE and tokens[e].tag_ in _PARTICIPLE_TAGS if e < end else False:
         clause = False  # "When was the clock | built in ...": the participle is the predicate
-    if not clause and e < end:
+    stop = end
+    while aux in _DO and stop - 1 > first and tokens[stop - 1].tag_ in ("IN", "RP"):
+        stop -= 1
+    if not clause and e < stop:  # (after "do", a phrase running to the end holds the verb)
         return e
     if aux in _DO:
         verbs = [i for i in range(e + 1, end) if tokens[i].tag_ in ("VB", "VBP") and
@@ -369,7 +400,7 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
                 tokens[i].tag_ == "VBN" and tokens[i - 1].lower_ in ("be", "been"))
             if tokens[i].is_lower and tokens[i].tag_ not in ("IN", "DT", "CC", "POS", "HYPH") \
                     and tokens[i].lower_ not in _AUX and not in_clause:
-                return i
+                return _verb_of_run(tokens, i, end, clause, lexicon)
         return end
     j = end
     while j - 1 > first and tokens[j - 1].tag_ in ("IN", "RP"):
@@ -390,6 +421,35 @@ def _subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None) -> int:
     later = [i for i in range(e + 2, end) if tokens[i].tag_ == "VBN" and finite and
              i > finite[0] + 1 and tokens[i - 1].lower_ not in _BE | {"been", "be"}]
     return later[-1] if later else end
+
+
+def _verb_of_run(tokens: Sequence[Token], i: int, end: int, clause: bool,
+                 lexicon: VerbWords | None) -> int:
+    """The main verb of "did NP VERB?" when the tagger called none a verb, from ``i``, the
+    first lower-case word after the subject's last name. Of the words running from there
+    to the end: the first that is only a verb, else the first that can be one ("the Heron
+    railcar | attend", "the Waymark app | work at", "the Driftline Buoy | study
+    oceanography"), else the last. In a relative clause, a last word after the clause's
+    stranded preposition ("the project that the X post-mortem fed into | attend"); else
+    ``i``."""
+    stop = end
+    while stop - 1 > i and tokens[stop - 1].tag_ in ("IN", "RP"):
+        stop -= 1  # "work at"
+    j = i
+    while j < stop and tokens[j].is_lower and tokens[j].tag_ in ("NN", "NNS", "VB", "VBP"):
+        j += 1
+    if j == stop and j - i >= 2:
+        if lexicon is not None:
+            run = [k for k in range(i, j) if tokens[k].lower_ in lexicon.verbs]
+            only = [k for k in run if tokens[k].lower_ not in lexicon.nouns]
+            if only or run:
+                return (only or run)[0]
+        return j - 1
+    f = stop - 1
+    if clause and f - 2 > i and tokens[f].is_lower and tokens[f].tag_ in ("NN", "VB", "VBP") \
+            and tokens[f - 1].tag_ in ("IN", "RP") and tokens[f - 2].tag_.startswith("V"):
+        return f
+    return i
 
 
 def _starts_possessive(tokens: Sequence[Token], i: int) -> bool:
@@ -466,10 +526,20 @@ def _head_after(tokens: Sequence[Token], i: int, limit: int) -> int | None:
         if head is not None and tokens[head].tag_ in ("NN", "NNS") and \
                 tokens[j].tag_ in ("NNP", "NNPS") and _reduced_relative(tokens, j, limit):
             break  # "the country | Signmark is from"
+        if head is not None and _verb_before_wh(tokens, j, limit):
+            break  # "The Heron railcar's designer | sponsors which project?"
         if tokens[j].tag_ in _NOUN_TAGS:
             head = j
         j += 1
     return head
+
+
+def _verb_before_wh(tokens: Sequence[Token], j: int, limit: int) -> bool:
+    """A lower-case word the tagger may call a noun right before "which/what/whom": the
+    verb of "X's designer sponsors which project?"."""
+    t = tokens[j]
+    return t.is_lower and t.tag_ in ("NN", "NNS", "VBZ") and j + 1 < limit and \
+        tokens[j + 1].lower_ in ("which", "what", "whom")
 
 
 def _clause_end(tokens: Sequence[Token], head: int, limit: int) -> int:
@@ -491,6 +561,8 @@ def _phrase_end(tokens: Sequence[Token], head: int, limit: int) -> int:
         if t.tag_ in ("JJ", "JJS") and not (j + 1 < limit and tokens[j + 1].tag_ in (
                 "NN", "NNS", "NNP", "NNPS", "JJ", "CD", "HYPH")):
             break  # "the Admiral Twin | open in ...": an adjective needs its noun
+        if _verb_before_wh(tokens, j, limit):
+            break  # "The Heron railcar's designer | sponsors which project?": the verb
         if t.lower_ in ("of", "in", "at", "from", "'s", "’s") or t.tag_ in (
                 "DT", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "JJS", "HYPH", "POS", "PRP$"):
             j += 1
@@ -514,6 +586,8 @@ def _acceptable(tokens: Sequence[Token], c: _Candidate, wh: tuple[int, int] | No
     head = tokens[c.head]
     if head.lower_ in _NOT_ENTITY_HEADS and c.link != "possessive":
         return False
+    if head.tag_ == "NNS" and noun_type(head.lower_) == "any" and c.link == "of":
+        return False  # "the traction motors of the Heron railcar": things, not one entity
     if c.link != "possessive" and not is_person_noun(head.lower_) and any(
             t.text[:1].isupper() for t in tokens[c.start + 1 : c.head]):
         return False  # "the Porto flood of 2016", "the Tarvik bridge closure": a named thing

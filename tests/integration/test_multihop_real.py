@@ -80,6 +80,34 @@ SHAPES = [
     ("When did Lena Brook's alma mater start teaching law?", "bridge",
      "Lena Brook's alma mater", "What is Lena Brook's alma mater?",
      "When did X start teaching law?"),
+    # a name's common noun is not the verb ("the Moth glider | attend", "the Quillon app |
+    # work at"), nor is a stranded preposition's verb ("that the X review fed into | attend")
+    ("Which school did the designer of the Moth glider attend?", "bridge",
+     "the designer of the Moth glider", "Who is the designer of the Moth glider?",
+     "Which school did X attend?"),
+    ("Which office does the designer of the Quillon app work at?", "bridge",
+     "the designer of the Quillon app", "Who is the designer of the Quillon app?",
+     "Which office does X work at?"),
+    ("Where did the founder of the Quillon app study law?", "bridge",
+     "the founder of the Quillon app", "Who is the founder of the Quillon app?",
+     "Where did X study law?"),
+    ("Which school did the sponsor of the project that the Tarvik bridge review fed into "
+     "attend?", "bridge", "the project that the Tarvik bridge review fed into",
+     "What is the project that the Tarvik bridge review fed into?",
+     "Which school did the sponsor of X attend?"),
+    # a device's parts are no entity to name: the phrase around them is the bridge
+    ("In which city is the supplier of the Moth glider's card readers based?", "bridge",
+     "the supplier of the Moth glider's card readers",
+     "What is the supplier of the Moth glider's card readers?", "In which city is X based?"),
+    ("When was the company that supplies the Moth glider's traction motors founded?",
+     "bridge", "the company that supplies the Moth glider's traction motors",
+     "Which company supplies the Moth glider's traction motors?", "When was X founded?"),
+    ("Which company supplies the traction motors of the Moth glider?", "single", None, None,
+     None),
+    # the verb before "which" is no part of the possessive's noun
+    ("The Moth glider's designer sponsors which project?", "bridge",
+     "The Moth glider's designer", "Who is the Moth glider's designer?",
+     "X sponsors which project?"),
     ("Who is the chief executive of Marlow Shipping?", "single", None, None, None),
     # a role after "as" is not an entity to put a name in place of
     ("Who succeeded Lena Brook as the chief executive of Marlow Shipping?", "single", None, None,
