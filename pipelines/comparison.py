@@ -87,6 +87,10 @@ class ComparisonPlan:
     noun: str = ""
 
 
+_OPTIONS_FIRST = re.compile(r"^(?:of|between)\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?),\s*"
+                            r"(?P<stem>(?:which|who|what)\b[^,]+)$", re.I)
+
+
 def split_options(question: str) -> tuple[str, str, str] | None:
     """``(stem, A, B)`` for a question ending in "..., A or B?", else ``None``.
 
@@ -99,8 +103,17 @@ def split_options(question: str) -> tuple[str, str, str] | None:
     ('Which band was formed first', 'The Exies', 'Circus Diablo')
     >>> split_options("Which came first: Acme, or Bolt?")
     ('Which came first', 'Acme', 'Bolt')
+
+    The options may come first:
+
+    >>> split_options("Of the Heron railcar and the Waymark app, which was launched earlier?")
+    ('which was launched earlier', 'the Heron railcar', 'the Waymark app')
     """
     q = question.strip().rstrip("?").strip()
+    first = _OPTIONS_FIRST.match(q)
+    if first is not None:
+        a, b, stem = first.group("a").strip(), first.group("b").strip(), first.group("stem")
+        return (stem, a, b) if len(a.split()) <= 8 and len(b.split()) <= 8 else None
     q = re.sub(r",\s+or\s+", " or ", q)  # "A, or B"
     m = re.search(r"^(?P<stem>.+?),\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q) or \
         re.search(r"^(?P<stem>[^,:]+?):\s*(?P<a>[^,]+?)\s+or\s+(?P<b>[^,]+)$", q) or \
@@ -319,12 +332,14 @@ def decide(plan: ComparisonPlan, values: tuple[str, str]) -> int | None:
 # -- yes/no comparisons ----------------------------------------------------------------
 @dataclass(frozen=True)
 class YesNoPlan:
-    """ "Are A and B both N?" (``all``: each must be N) or "... in the same N?" (``same``)."""
+    """ "Are A and B both N?" (``all``: each must be N), "... in the same N?" (``same``) or
+    "... both born in Lyon?" (``value``: each one's answer must be ``value``)."""
 
     options: tuple[str, str]
     questions: tuple[str, str]
-    test: Literal["all", "same"]
+    test: Literal["all", "same", "value"]
     modifiers: tuple[str, ...] = ()  # "all": what qualifies the noun ("American" directors)
+    value: str = ""  # "value": what each answer must say ("Lyon", "2013")
 
 
 _PAIR = re.compile(
@@ -388,6 +403,9 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     if not rest.startswith("both "):
         return None
     predicate = rest[len("both "):].split()
+    valued = _valued(a, b, be, predicate)  # "both born in Lyon", "both released in 2013"
+    if valued is not None:
+        return valued
     if (not predicate or len(predicate) > 5
             or any(w.lower() in _PREPOSITIONS or w.lower() in ("and", "or") for w in predicate)
             or (len(predicate) == 1 and not predicate[0].endswith("s"))):
@@ -396,6 +414,35 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     phrase = " ".join([*predicate[:-1], last])
     qs = tuple(f"{be} {x} {_article(phrase)} {phrase}?" for x in (a, b))
     return YesNoPlan((a, b), qs, "all", modifiers(predicate[:-1]))  # type: ignore[arg-type]
+
+
+_IRREGULAR_PARTICIPLES = frozenset({"born", "built", "made", "written", "known", "held", "sold",
+                                    "run", "begun", "grown", "shown", "drawn", "taken", "given",
+                                    "set", "led", "won", "brought", "bought", "taught", "shot"})
+_WHEN_VALUE = re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}}|{'|'.join(_MONTHS)})\b", re.I)
+
+
+def _valued(a: str, b: str, be: str, predicate: list[str]) -> YesNoPlan | None:
+    """ "A and B both <participle> in/at/on/by <value>": one value question per option.
+
+    >>> _valued("Ana", "Ivo", "Was", ["born", "in", "Lyon"]).questions
+    ('Where was Ana born?', 'Where was Ivo born?')
+    >>> _valued("Ana", "Ivo", "Was", ["released", "in", "2013"]).questions
+    ('When was Ana released?', 'When was Ivo released?')
+    """
+    if len(predicate) < 3 or predicate[1].lower() not in ("in", "at", "on", "by"):
+        return None
+    verb = predicate[0].lower()
+    if not (verb in _IRREGULAR_PARTICIPLES or (verb.endswith("ed") and len(verb) > 4)):
+        return None
+    value = " ".join(predicate[2:])
+    if predicate[1].lower() == "by":
+        qs = tuple(f"{x} {be.lower()} {verb} by whom?" for x in (a, b))
+    elif _WHEN_VALUE.search(value):
+        qs = tuple(f"When {be.lower()} {x} {verb}?" for x in (a, b))
+    else:
+        qs = tuple(f"Where {be.lower()} {x} {verb}?" for x in (a, b))
+    return YesNoPlan((a, b), qs, "value", value=value)  # type: ignore[arg-type]
 
 
 _PREPOSITIONS = frozenset({"in", "on", "at", "by", "from", "to", "for", "with", "of", "into",
@@ -419,6 +466,11 @@ def decide_yes_no(plan: YesNoPlan, values: tuple[str, str]) -> str | None:
     from llm.metrics import normalize_answer
 
     a, b = (normalize_answer(v) for v in values)
+    if plan.test == "value":
+        want = set(normalize_answer(plan.value).split())
+        if not a or not b or not want:
+            return None  # each answer names the value ("Lyon, France" says "Lyon")
+        return "yes" if want <= set(a.split()) and want <= set(b.split()) else "no"
     if plan.test == "all":
         if a not in ("yes", "no") or b not in ("yes", "no"):
             return None

@@ -257,8 +257,8 @@ def _check_pair(reader: _Reader, plan: YesNoPlan, question: str,
     """
     hops: list[Answer] = []
     steps: list[Step] = []
-    expects = "yes_no" if plan.test == "all" else "any"
     for option, option_question in zip(plan.options, plan.questions, strict=True):
+        expects = {"all": "yes_no", "same": "any"}.get(plan.test) or expected_type(option_question)
         hop = reader.read(option_question, expects, reader.cfg.hop_top_k)
         if (reader.cfg.check_modifiers and hop.text.lower().startswith("yes")
                 and lacks_modifiers(plan.modifiers, option,

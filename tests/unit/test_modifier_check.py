@@ -104,8 +104,12 @@ def test_the_listed_form_and_names_with_digits_are_planned(question, questions, 
 
 
 def test_a_predicate_that_is_no_noun_phrase_is_left_to_the_reader():
-    assert plan_yes_no("Were Frozen and Up both released in 2013?") is None
-    assert plan_yes_no("Were both films, Frozen and Up, released in 2013?") is None
+    # ... unless it is a participle with a value: each option is asked for the value
+    for q in ("Were Frozen and Up both released in 2013?",
+              "Were both films, Frozen and Up, released in 2013?"):
+        plan = plan_yes_no(q)
+        assert plan is not None and (plan.test, plan.value) == ("value", "2013")
+        assert plan.questions == ("When was Frozen released?", "When was Up released?")
     assert plan_yes_no("Are Ada Lee and Bo Kim both married?") is None
     assert plan_yes_no("Are Ada Lee and Bo Kim both directors and writers?") is None
 

@@ -369,6 +369,27 @@ def test_a_both_question_checks_each_option():
     assert decide_yes_no(same, ("Jiangsu", "Jiangxi")) == "no"
     assert decide_yes_no(same, ("Jiangsu province", "Jiangsu")) == "yes"
     assert plan_yes_no("Is Lena older than Ivo?") is None
+    born = plan_yes_no("Were Ana Reis and Ivo Marsh both born in Lyon?")
+    assert born is not None and born.test == "value" and born.value == "Lyon"
+    assert born.questions == ("Where was Ana Reis born?", "Where was Ivo Marsh born?")
+    assert decide_yes_no(born, ("Lyon, France", "Lyon")) == "yes"
+    assert decide_yes_no(born, ("Lyon", "Swansea")) == "no"
+    released = plan_yes_no("Were Night Harbour and Blue Lantern both released in 2013?")
+    assert released is not None and released.questions[0] == "When was Night Harbour released?"
+    assert decide_yes_no(released, ("March 2013", "2013")) == "yes"
+
+
+def test_a_both_question_on_a_value_asks_each_option_for_it(kb):
+    from pipelines.comparison import plan_yes_no
+
+    q = "Were Acme Robotics and Bolt Logistics both founded in Lisbon?"
+    plan = plan_yes_no(q)
+    assert plan is not None and plan.test == "value"
+    shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
+    gen = ScriptedGenerator(reply_by_question({"Where was Acme Robotics": "Lisbon",
+                                               "Where was Bolt Logistics": "Porto"}))
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.text == "no" and [s.answer for s in ans.steps] == ["Lisbon", "Porto", "no"]
 
 
 def test_a_both_question_is_answered_option_by_option(kb):
