@@ -192,12 +192,15 @@ def best_span(chunk_text: str, answer: str, question: str = "") -> tuple[int, in
     spans = sentence_spans(chunk_text) or [(0, len(chunk_text))]
     want, q = content_tokens(answer), content_tokens(question)
 
-    def rank(span: tuple[int, int]) -> tuple[int, int, int]:
+    def rank(span: tuple[int, int]) -> tuple[int, int, int, int]:
         sent = chunk_text[span[0]:span[1]]
         if _INSTRUCTION.search(sent):
-            return (-1, 0, 0)
+            return (-1, 0, 0, 0)
         have = set(tokens(sent))
-        return (sum(1 for w in want if word_found(w, have)), len(q & have), -span[0])
+        shared = len(q & have)
+        # a heading ("# Marguerite Ollier") names what the passage is about, it says nothing
+        said = 0 if sent.lstrip().startswith("#") else int(shared > 0)
+        return (sum(1 for w in want if word_found(w, have)), said, shared, -span[0])
 
     return max(spans, key=rank)
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, replace
+from difflib import SequenceMatcher
 
+from kgqa.text import strip_accents
 from kgqa.types import Answer, Citation, Hit, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
@@ -55,9 +57,63 @@ def joined(question: str, text: str, parts: Sequence[Answer]) -> Answer:
 
 
 def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answer:
-    """``ans`` trimmed to the place asked for, widened to the full date or name."""
-    ans = full_date(trim_to_place(ans, question, expects), question, expects)
+    """``ans`` as its evidence writes it, trimmed to the place asked for, widened to the
+    full date or name."""
+    ans = full_date(trim_to_place(as_written(ans), question, expects), question, expects)
     return full_name(ans, expects)
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _fold(word: str) -> str:
+    word = re.sub(r"['’]s?$", "", strip_accents(word).casefold().strip(".,;:!?\"()“”‘"))
+    return word.strip("'’")
+
+
+def _near(a: str, b: str) -> bool:
+    """One word miscopied as another: the same first letter, half the letters shared."""
+    return a[:1] == b[:1] and SequenceMatcher(None, a, b).ratio() >= 0.5
+
+
+def as_written(ans: Answer) -> Answer:
+    """An answer the reader miscopied, set right from the cited sentence: a word cut short
+    before a letter outside ASCII ("Gda, Poland" where the sentence says "Gdańsk, Poland":
+    the model ranked the end of the answer above that rare token) or one wrong word of a
+    longer name ("Walter University
+    of Technology" for "Warsaw University of Technology"). An answer the sentence holds
+    as it is stays.
+
+    >>> from kgqa.types import Citation
+    >>> cite = Citation(1, "d#0", "d", "T", 0, 1, "He was born in Gdańsk, Poland, in 1979.")
+    >>> as_written(Answer("q", "Gda, Poland", citations=(cite,))).text
+    'Gdańsk, Poland'
+    """
+    words = [_fold(w) for w in ans.text.split()]
+    if ans.abstained or not words or not all(words):
+        return ans
+    quotes = [c.quote for c in ans.citations if c.supported]
+    seen = [" ".join(_fold(w) for w in q.split())
+            for q in [*quotes, *(h.chunk.text for h in ans.hits)]]
+    if any(f" {' '.join(words)} " in f" {q} " for q in seen):
+        return ans  # as some passage writes it
+    known = {w for q in seen for w in q.split()}  # "Russia" is no cut "Russian"
+    for quote in quotes:
+        found = list(_WORD.finditer(quote))
+        for i in range(len(found) - len(words) + 1):
+            window = found[i : i + len(words)]
+            have = [_fold(m.group()) for m in window]
+            cut = [a != b and b.startswith(a) and len(a) >= 3 and a.isalpha() and a not in known
+                   and not m.group()[len(a) : len(a) + 1].isascii()  # "Gda|ńsk", not "Russia|n"
+                   for a, b, m in zip(words, have, window, strict=True)]
+            other = [a != b and not c for a, b, c in zip(words, have, cut, strict=True)]
+            named = len(words) >= 3 and sum(other) == 1 and all(
+                window[k].group()[:1].isupper() and _near(words[k], have[k])
+                for k, o in enumerate(other) if o)
+            if (any(cut) and not any(other)) or (named and not any(cut)):
+                text = quote[window[0].start() : window[-1].end()].rstrip(".,;:!?")
+                return replace(ans, text=text)
+    return ans
 
 
 _MONTH = rf"(?i:\b(?:{MONTH_NAMES})\b\.?)"  # "June", "Dec."

@@ -354,3 +354,27 @@ def test_a_disambiguator_the_question_or_a_title_spells_stays_in_the_answer():
     other = make_hit("The rod is 6.8 inches (17.3 cm) long.", title="Rods")
     assert ground_answer("How long is the rod?", "6.8 inches (17.3 cm) [1]", [other]).text == \
         "6.8 inches"
+
+
+def test_a_yes_no_answer_quotes_a_sentence_not_the_heading():
+    hit = make_hit("# Marguerite Ollier\n\nMarguerite Ollier leads the signal team. She was born "
+                   "in Lyon, France, in 1977.", title="Marguerite Ollier")
+    ans = ground_answer("Was Marguerite Ollier born in Lyon?", "Yes [1]", [hit])
+    assert ans.text == "yes" and not ans.citations[0].quote.startswith("#")
+
+
+def test_a_miscopied_answer_is_set_right_from_its_sentence():
+    from pipelines.answer_form import as_written
+
+    hit = make_hit("Tomasz was born in Gdańsk, Poland, and studied at the Warsaw University of "
+                   "Technology.", title="Tomasz")
+    for reply, right in [("Gda, Poland [1]", "Gdańsk, Poland"),
+                         ("Walter University of Technology [1]",
+                          "Warsaw University of Technology"),
+                         ("Warsaw University of Technology [1]",
+                          "Warsaw University of Technology")]:
+        assert as_written(ground_answer("Where?", reply, [hit])).text == right
+    # another name is not a miscopy of this one, and a number is never cut short
+    for reply in ["University of Lagos [1]", "19 [1]"]:
+        ans = ground_answer("Where?", reply, [hit])
+        assert as_written(ans).text == ans.text
