@@ -14,6 +14,8 @@ from documents never carries control sequences to the terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import sys
@@ -150,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also generate answers: em, f1 (SQuAD), rouge_l, bleu, answered, cites_gold "
         "and answer_s_p50 per mode",
     )
+    p.add_argument("--details", metavar="FILE",
+                   help="with --answer: write one JSON line per question and mode (its answer, "
+                   "golds, chain of hops, cited documents and scores) to FILE")
     p.add_argument("--model", metavar="PATH", type=cli_args.model_path,
                    help="generator for --answer (default model)")
     p.add_argument("--llm-url", metavar="URL", type=cli_args.http_url,
@@ -383,6 +388,10 @@ def _hit_json(h: Any) -> dict[str, Any]:
 def cmd_eval(args: argparse.Namespace) -> int:
     from pipelines.evaluate import evaluate_retrieval, format_table, load_questions
 
+    if args.details and not args.answer:
+        print("kgqa eval: error: --details needs --answer (it lists each question's answer)",
+              file=sys.stderr)
+        return EXIT_USAGE
     questions = load_questions(args.questions)
     if args.limit:
         questions = questions[: args.limit]
@@ -403,14 +412,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
             generator = open_generator(args.model, url=args.llm_url)
             off: dict[str, Any] = {ABLATIONS[step]: False for step in args.without}
             config = replace(QAConfig(), **off)
-            for mode in modes:
-                results[mode].update(evaluate_answers(kb, questions, mode, generator, config))
+            with contextlib.ExitStack() as stack:
+                out = (stack.enter_context(open(args.details, "w", encoding="utf-8"))
+                       if args.details else None)
+
+                for mode in modes:
+                    results[mode].update(evaluate_answers(
+                        kb, questions, mode, generator, config,
+                        on_answer=functools.partial(_write_row, out, mode)))
     if args.json:
         print(json.dumps({"questions": len(questions), "modes": results}, indent=2))
     else:
         print(f"{len(questions)} questions, knowledge base {args.kb}")
         print(format_table(results))
     return EXIT_OK
+
+
+def _write_row(out: Any, mode: str, row: dict[str, Any]) -> None:
+    """One ``kgqa eval --details`` line (nothing without the option)."""
+    if out is not None:
+        out.write(json.dumps({"mode": mode, **row}, ensure_ascii=False) + "\n")
+        out.flush()
 
 
 COMMANDS = {

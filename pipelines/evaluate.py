@@ -139,8 +139,13 @@ def evaluate_answers(
     mode: str,
     generator: Generator,
     config: QAConfig | None = None,
+    on_answer: Callable[[dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]:
     """Answer every question with ``kb.ask`` and score the answers.
+
+    ``on_answer`` receives each question's row: its ``id``, ``question``, ``answer``
+    (``""`` for an abstention), ``golds``, ``steps`` (``[sub-question, answer]`` pairs),
+    ``cited`` (document ids) and the scores below (0 or 1 each).
 
     Keys (percentages 0-100, seconds): ``em`` and ``f1`` (SQuAD normalisation,
     best over the gold answers, ``llm/metrics.py``), ``rouge_l`` and ``bleu``
@@ -187,6 +192,11 @@ def evaluate_answers(
             "cpu_s": ans.timings.get("cpu_s", 0.0),
             "multi_hop": len(ans.steps) > 1,
         })
+        if on_answer is not None:
+            on_answer({"id": q.id, "question": q.question, "answer": pred, "golds": q.answers,
+                       "steps": [[s.question, s.answer] for s in ans.steps],
+                       "cited": list(dict.fromkeys(c.doc_id for c in ans.citations)),
+                       **rows[-1]})
     cited = [r["cites_gold"] for r in rows if r["answered"] and not r["yes_no"]]
     out: dict[str, Any] = {
         "em": _pct(r["em"] for r in rows),

@@ -35,6 +35,7 @@ BAD = [
     ["eval", "--corpus", "c.jsonl"],
     ["eval", "--corpus", "c", "--questions", "q", "--limit", "-1"],
     ["eval", "--corpus", "c", "--questions", "q", "--mode", "fuzzy"],
+    ["eval", "--corpus", "c", "--questions", "q", "--details", "rows.jsonl"],  # no --answer
     ["delete"],
     ["ui", "--port", "0"],
     ["ui", "--port", "65536"],

@@ -217,8 +217,14 @@ def test_evaluate_answers_scores_and_reports_per_type(tiny_kb):
         q = msgs[-1]["content"].rsplit("Question:", 1)[1]
         return "Maria Okafor" if "founded" in q else "yes" if "Porto" in q else "Porto"
 
-    out = evaluate_answers(tiny_kb, questions, "vector", ScriptedGenerator(reply))
+    rows = []
+    out = evaluate_answers(tiny_kb, questions, "vector", ScriptedGenerator(reply),
+                           on_answer=rows.append)
     assert out["em"] == 66.7 and out["answered"] == 100.0
+    # each question's row: what was answered, against what, scored how
+    assert [(r["id"], r["answer"], r["em"]) for r in rows] == [
+        ("q1", "Maria Okafor", 1.0), ("q2", "Porto", 0.0), ("q3", "yes", 1.0)]
+    assert rows[0]["golds"] == ("Maria Okafor",) and rows[0]["cited"] == ["b"]
     # cites_gold leaves the yes/no question out: q1 cites Maria's passage, q2 cites none
     assert out["cites_gold"] == 50.0
     assert out["by_type"] == {"bridge": {"n": 1, "em": 100.0, "f1": 100.0},
