@@ -25,7 +25,7 @@ cannot be parsed) is left to the reader as one question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from pipelines.answer_type import answer_kind, is_person_noun
@@ -85,6 +85,8 @@ class ComparisonPlan:
     # the question's own noun for the options ("office" in "Which office opened first, Porto
     # or Toronto?"): an option's value question that finds nothing is asked again with it
     noun: str = ""
+    # "Is A older than B?": the answer is "yes" when the first option wins, else "no"
+    yes_no: bool = False
 
 
 _OPTIONS_FIRST = re.compile(r"^(?:of|between)\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?),\s*"
@@ -176,6 +178,37 @@ def plan_comparison(nlp: Language, question: str,
     return None
 
 
+_THAN = re.compile(r"^(?P<aux>is|was|are|were)\s+(?P<rest>.+?)\s+than\s+(?P<b>[^?]+?)\s*\??$",
+                   re.I)
+
+
+def plan_than(nlp: Language, question: str,
+              label: Callable[[str], str | None] | None = None) -> ComparisonPlan | None:
+    """ "Is A older than B?", "Was A founded earlier than B?": the plan of "Which is older,
+    A or B?", answered yes when A wins; else ``None``."""
+    m = _THAN.match(" ".join(question.split()))
+    if m is None:
+        return None
+    tokens = list(nlp(m.group("rest")))
+    words = _MORE | _LESS | _EARLY | _LATE
+    k = next((i for i in range(len(tokens) - 1, 0, -1)
+              if tokens[i].lower_ in words or tokens[i].tag_ in ("JJR", "RBR")), None)
+    if k is None:
+        return None
+    if tokens[k - 1].tag_ in ("VBN", "VBD") and tokens[k - 1].is_lower:
+        k -= 1  # "founded earlier"
+    a = "".join(t.text_with_ws for t in tokens[:k]).strip()
+    predicate = "".join(t.text_with_ws for t in tokens[k:]).strip()
+    if not a or not predicate:
+        return None
+    plan = plan_comparison(nlp, f"Which {m.group('aux').lower()} {predicate}, {a} or "
+                                f"{m.group('b')}?", label)
+    return None if plan is None else replace(plan, yes_no=True)
+
+
+_OPENED = frozenset({"office", "station", "plant", "factory", "building", "bridge", "store",
+                     "shop", "branch", "campus", "museum", "hospital", "library", "airport",
+                     "stadium", "theatre", "theater", "hotel", "restaurant", "mine", "line"})
 _AGE_EVENTS = {"ORG": "founded", "GPE": "founded", "FAC": "built", "WORK_OF_ART": "released",
                "PRODUCT": "released"}
 
@@ -196,6 +229,8 @@ def _age_event(nouns: list[str], label: Callable[[str], str | None] | None, opti
         return "published" if work.group(1).lower() in ("novel", "book", "poem") else "released"
     if answer_kind(option)[0] in ("organisation", "university"):  # "Acme Robotics", "Labs"
         return "founded"
+    if option.split()[-1].lower() in _OPENED:  # "the Lancaster office"
+        return "opened"
     kind = label(re.sub(r"^the\s+", "", option)) if label is not None else None
     return _AGE_EVENTS.get(kind or "", "born" if kind == "PERSON" else unknown)
 

@@ -241,6 +241,8 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     if winner is None:
         return None
     text = re.sub(r"^the\s+", "", plan.options[winner])  # "the Firmware team", not "The Exies"
+    if plan.yes_no:
+        text = "yes" if winner == 0 else "no"  # "Is A older than B?"
     final = joined(question, text, (hops[winner], hops[1 - winner]))
     steps.append(_step(question, final))
     if on_step is not None:

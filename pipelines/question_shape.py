@@ -53,7 +53,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pipelines.answer_type import AnswerType, expected_type, is_person_noun, noun_type
-from pipelines.comparison import ComparisonPlan, YesNoPlan, plan_comparison, plan_yes_no
+from pipelines.comparison import (
+    ComparisonPlan,
+    YesNoPlan,
+    plan_comparison,
+    plan_than,
+    plan_yes_no,
+)
 from pipelines.described import Description, descriptions
 
 if TYPE_CHECKING:
@@ -143,6 +149,9 @@ def analyse(nlp: Language, question: str,
         merge_names(doc, is_name)
     expects = expected_type(question, doc)
     if _is_yes_no(doc):
+        than = plan_than(nlp, question, label)  # "Is A older than B?"
+        if than is not None:
+            return QuestionShape(question, "comparison", "yes_no", comparison=than)
         kind: ShapeKind = "comparison" if _is_comparison(question, doc) else "yes_no"
         return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
     plan = plan_comparison(nlp, question, label)  # "the founding of X or the founding of Y"

@@ -114,7 +114,8 @@ SHAPES = [
      None),
     ("What is the population of Tarvik?", "single", None, None, None),
     ("How long did the Tarvik bridge closure of 2019 last?", "single", None, None, None),
-    ("Is Marlow Shipping older than Quillon Systems?", "yes_no", None, None, None),
+    ("Is Marlow Shipping older than Quillon Systems?", "comparison", None, None, None),
+    ("Is Marlow Shipping a listed company?", "yes_no", None, None, None),
     ("Which river is longer, the Ossa or the Tarn?", "comparison", None, None, None),
     ("Who was born first, Lena Brook or Ivo Marsh?", "comparison", None, None, None),
 ]
@@ -229,6 +230,17 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     person = analyse(nlp, "Who is older, Lena Brook or Ivo Marsh?").comparison
     assert person is not None and person.questions[0] == "When was Lena Brook born?"
     # with no noun, the graph's label says what an option's age counts from
+    # "Is A older than B?" is the same comparison, answered yes when A wins
+    than = analyse(nlp, "Is the Lisbon office older than the Oslo office?")
+    assert than.kind == "comparison" and than.comparison is not None
+    assert than.comparison.yes_no and than.comparison.options == ("the Lisbon office",
+                                                                  "the Oslo office")
+    assert than.comparison.questions[0] == "When was the Lisbon office opened?"
+    founded = analyse(nlp, "Was Velvet Pike founded earlier than The Ossa Four?").comparison
+    assert founded is not None and founded.questions == (
+        "When was Velvet Pike founded?", "When was The Ossa Four founded?")
+    first = analyse(nlp, "Of Velvet Pike and The Ossa Four, which was formed first?").comparison
+    assert first is not None and first.options == ("Velvet Pike", "The Ossa Four")
     works = analyse(nlp, "Which is older, Night Harbour (novel) or Night Harbour (film)?",
                     label={}.get).comparison
     assert works is not None and works.questions == (

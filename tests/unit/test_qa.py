@@ -293,6 +293,18 @@ def test_a_value_read_from_another_entitys_passage_does_not_decide(kb):
     assert ans.abstained and ans.steps == ()  # no passage says when Zeta Works was founded
 
 
+def test_is_a_older_than_b_is_a_comparison_answered_yes_or_no(kb):
+    q = "Was Bolt Logistics founded earlier than Acme Robotics?"
+    plan = ComparisonPlan(("Bolt Logistics", "Acme Robotics"),
+                          ("When was Bolt Logistics founded?", "When was Acme Robotics founded?"),
+                          "date", "min", yes_no=True)
+    shape = QuestionShape(q, "comparison", "yes_no", comparison=plan)
+    gen = ScriptedGenerator(reply_by_question({"Acme Robotics founded": "1998",
+                                               "Bolt Logistics founded": "2004"}))
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.text == "no" and [s.answer for s in ans.steps] == ["2004", "1998", "no"]
+
+
 def test_an_option_whose_value_is_read_from_elsewhere_is_asked_again_by_its_noun(fake_kb):
     fake_kb.ingest([Document("porto.md", "Porto Office", "The Porto office of Acme opened in "
                              "March 2011 near the river."),
