@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Token
 
-ValueKind = Literal["number", "date"]
+ValueKind = Literal["number", "date", "yes_no"]
 _MORE = frozenset({"more", "most", "larger", "largest", "bigger", "biggest", "higher",
                    "highest", "longer", "longest", "taller", "tallest", "greater", "greatest"})
 _LESS = frozenset({"fewer", "fewest", "less", "least", "smaller", "smallest", "lower", "lowest",
@@ -87,6 +87,8 @@ class ComparisonPlan:
     noun: str = ""
     # "Is A older than B?": the answer is "yes" when the first option wins, else "no"
     yes_no: bool = False
+    # kind "yes_no" ("Which singer is American, A or B?"): what each option must be said to be
+    modifiers: tuple[str, ...] = ()
 
 
 _OPTIONS_FIRST = re.compile(r"^(?:of|between)\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?),\s*"
@@ -175,6 +177,15 @@ def plan_comparison(nlp: Language, question: str,
             names = tuple(e.group("name") if (e := _EVENT.match(opt)) is not None else opt
                           for opt in (a, b))
             return ComparisonPlan(names, qs2, "date", pick, noun)  # type: ignore[arg-type]
+    if tokens[j].lower_ in _BE and j + 2 == len(tokens) and tokens[j + 1].tag_ == "JJ":
+        # "Which singer is American, A or B?": is each option said to be it
+        adj = tokens[j + 1].text
+        be = "Is" if tokens[j].lower_ in ("is", "are") else "Was"
+        kind = f"{adj} {' '.join(nouns)}" if nouns else adj
+        qs = tuple(f"{be} {_lower_the(opt)} {_article(kind) + ' ' if nouns else ''}{kind}?"
+                   for opt in (a, b))
+        return ComparisonPlan((a, b), qs, "yes_no", "max", noun,  # type: ignore[arg-type]
+                              modifiers=modifiers([adj]))
     return None
 
 
@@ -348,6 +359,13 @@ def parse_date(text: str) -> tuple[int, int, int] | None:
 def decide(plan: ComparisonPlan, values: tuple[str, str]) -> int | None:
     """Index (0 or 1) of the option that wins, or ``None`` when the values do not decide."""
     parsed: list[float | tuple[int, int, int] | None]
+    if plan.kind == "yes_no":  # the one option said to be it
+        from llm.metrics import normalize_answer
+
+        said = [normalize_answer(v) for v in values]
+        if any(v not in ("yes", "no") for v in said) or said[0] == said[1]:
+            return None
+        return 0 if said[0] == "yes" else 1
     if plan.kind == "number":
         parsed = [parse_number(v) for v in values]
     else:

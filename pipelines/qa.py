@@ -230,6 +230,10 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
                 value_question = value_question.replace(option, f"the {bare} {plan.noun}", 1)
             hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k,
                               keep=_naming(option))
+        if (plan.kind == "yes_no" and reader.cfg.check_modifiers
+                and hop.text.lower().startswith("yes") and lacks_modifiers(
+                    plan.modifiers, option, [(h.title, h.chunk.text) for h in hop.hits])):
+            hop = replace(hop, text="no")  # "Which singer is American": not said of this one
         step = _step(value_question, hop, replaces=option)
         steps.append(step)
         if on_step is not None:

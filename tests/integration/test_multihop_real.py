@@ -239,6 +239,10 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     founded = analyse(nlp, "Was Velvet Pike founded earlier than The Ossa Four?").comparison
     assert founded is not None and founded.questions == (
         "When was Velvet Pike founded?", "When was The Ossa Four founded?")
+    said = analyse(nlp, "Which singer is American, Lena Brook or Ivo Marsh?").comparison
+    assert said is not None and said.kind == "yes_no" and said.modifiers == ("American",)
+    assert said.questions == ("Is Lena Brook an American singer?",
+                              "Is Ivo Marsh an American singer?")
     first = analyse(nlp, "Of Velvet Pike and The Ossa Four, which was formed first?").comparison
     assert first is not None and first.options == ("Velvet Pike", "The Ossa Four")
     works = analyse(nlp, "Which is older, Night Harbour (novel) or Night Harbour (film)?",

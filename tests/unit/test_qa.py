@@ -305,6 +305,21 @@ def test_is_a_older_than_b_is_a_comparison_answered_yes_or_no(kb):
     assert ans.text == "no" and [s.answer for s in ans.steps] == ["2004", "1998", "no"]
 
 
+def test_which_n_is_adjective_picks_the_one_option_said_to_be_it(kb):
+    q = "Which company is robotic, Acme Robotics or Bolt Logistics?"
+    plan = ComparisonPlan(("Acme Robotics", "Bolt Logistics"),
+                          ("Is Acme Robotics a robotic company?",
+                           "Is Bolt Logistics a robotic company?"), "yes_no", "max")
+    shape = QuestionShape(q, "comparison", "organisation", comparison=plan)
+    gen = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
+                                               "Is Bolt Logistics": "No"}))
+    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    assert ans.text == "Acme Robotics" and [s.answer for s in ans.steps][:2] == ["yes", "no"]
+    both = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
+                                                "Is Bolt Logistics": "Yes"}))
+    assert not ask(kb, q, both, analyse=lambda t: shape).steps  # no choice: the reader's
+
+
 def test_an_option_whose_value_is_read_from_elsewhere_is_asked_again_by_its_noun(fake_kb):
     fake_kb.ingest([Document("porto.md", "Porto Office", "The Porto office of Acme opened in "
                              "March 2011 near the river."),
