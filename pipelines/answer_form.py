@@ -77,26 +77,34 @@ def _near(a: str, b: str) -> bool:
 
 
 def as_written(ans: Answer) -> Answer:
-    """An answer the reader miscopied, set right from the cited sentence: a word cut short
-    before a letter outside ASCII ("Gda, Poland" where the sentence says "Gdańsk, Poland":
-    the model ranked the end of the answer above that rare token) or one wrong word of a
-    longer name ("Walter University
-    of Technology" for "Warsaw University of Technology"). An answer the sentence holds
-    as it is stays.
+    """An answer the reader miscopied, set right from the cited sentence when no shown
+    passage writes it as given: a false start ("Swan Swansea"), a word cut short before a
+    letter outside ASCII ("Gda, Poland" where the sentence says "Gdańsk, Poland": the model
+    ranked the end of the answer above that rare token) or one wrong word of a longer name
+    ("Walter University of Technology" for "Warsaw University of Technology").
 
     >>> from kgqa.types import Citation
     >>> cite = Citation(1, "d#0", "d", "T", 0, 1, "He was born in Gdańsk, Poland, in 1979.")
     >>> as_written(Answer("q", "Gda, Poland", citations=(cite,))).text
     'Gdańsk, Poland'
     """
-    words = [_fold(w) for w in ans.text.split()]
+    given = ans.text.split()
+    words = [_fold(w) for w in given]
     if ans.abstained or not words or not all(words):
         return ans
     quotes = [c.quote for c in ans.citations if c.supported]
     seen = [" ".join(_fold(w) for w in q.split())
             for q in [*quotes, *(h.chunk.text for h in ans.hits)]]
-    if any(f" {' '.join(words)} " in f" {q} " for q in seen):
-        return ans  # as some passage writes it
+
+    def written(ws: list[str]) -> bool:
+        return any(f" {' '.join(ws)} " in f" {q} " for q in seen)
+
+    if written(words):
+        return ans  # as some passage writes it ("Jo Johnson" stays)
+    restart = [k for k in range(len(words) - 1) if len(words[k]) >= 2 and
+               words[k + 1] != words[k] and words[k + 1].startswith(words[k])]
+    if restart and written([w for k, w in enumerate(words) if k not in restart]):
+        return replace(ans, text=" ".join(w for k, w in enumerate(given) if k not in restart))
     known = {w for q in seen for w in q.split()}  # "Russia" is no cut "Russian"
     for quote in quotes:
         found = list(_WORD.finditer(quote))
