@@ -398,6 +398,10 @@ class YesNoPlan:
 _PAIR = re.compile(
     r"^(?P<aux>[Aa]re|[Ww]ere|[Ii]s|[Ww]as)\s+(?:both\s+)?(?P<a>[A-Z0-9][^,?]*?)\s+and\s+"
     r"(?P<b>[A-Z0-9][^,?]*?)\s+(?P<rest>(?:both\s+)?[a-z][^?]*?)\s*\??\s*$")
+_DID_SAME = re.compile(
+    r"^(?P<aux>[Dd]id|[Dd]o|[Dd]oes)\s+(?P<a>[A-Z0-9][^,?]*?)\s+and\s+(?P<b>[A-Z0-9][^,?]*?)\s+"
+    r"(?:both\s+)?(?P<verb>[a-z]+)\s+(?:(?P<prep>at|in|for|from|with|to|under)\s+)?the\s+same\s+"
+    r"(?P<noun>[a-z]+)\s*\??\s*$")
 _SAME = re.compile(r"^(?:both\s+)?(?P<pre>.*?)\s*\bthe same\s+(?P<noun>[a-z]+)\s*(?P<post>.*)$")
 
 
@@ -419,6 +423,13 @@ def plan_yes_no(question: str) -> YesNoPlan | None:
     ('In which province is Nantong situated?', 'In which province is Jingdezhen situated?')
     """
     text = " ".join(question.split())
+    did = _DID_SAME.match(text)  # "Did A and B study at the same university?"
+    if did is not None:
+        a, b = did.group("a").strip(), did.group("b").strip()
+        aux, verb, prep, noun = (did.group(g) or "" for g in ("aux", "verb", "prep", "noun"))
+        aux = "did" if aux.lower() == "did" else "does"  # one option: "Which supplier does A use?"
+        qs = tuple(_tidy(f"Which {noun} {aux} {x} {verb} {prep}?") for x in (a, b))
+        return YesNoPlan((a, b), qs, "same")  # type: ignore[arg-type]
     listed = _LISTED.match(text)  # "Are both magazines, A and B, British publications?"
     if listed is not None:
         rest = listed.group("rest")

@@ -143,7 +143,7 @@ def analyse(nlp: Language, question: str,
     Nest" is never cut inside. ``label(name)`` gives the graph's label of an
     entity, for comparisons by age ("Which is older, A or B?").
     """
-    question = tidy(question)
+    question = unembedded(tidy(question))
     doc = nlp(question)
     if is_name is not None:
         merge_names(doc, is_name)
@@ -216,6 +216,26 @@ def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> 
         with doc.retokenize() as retokenizer:
             for span in spans:
                 retokenizer.merge(span, attrs={"TAG": "NNP"})
+
+
+_EMBEDDING = re.compile(
+    r"^(?:(?:please|so)\s*,?\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show)"
+    r"\s+me|(?:please\s+)?tell\s+me|do\s+you\s+know|i\s+(?:want|would\s+like|need)\s+to\s+know)"
+    r"\s*,?\s+(?=(?:who|whom|whose|what|which|where|when|how)\b)", re.I)
+
+
+def unembedded(question: str) -> str:
+    """The question a request wraps: "Tell me where X's editor went to university." ->
+    "Where X's editor went to university?" (the words after it keep their order).
+
+    >>> unembedded("Can you tell me which office Ada Lee works at?")
+    'Which office Ada Lee works at?'
+    """
+    m = _EMBEDDING.match(question)
+    if m is None:
+        return question
+    rest = question[m.end():].rstrip(" .?!")
+    return f"{rest[:1].upper()}{rest[1:]}?"
 
 
 def tidy(text: str) -> str:
@@ -335,8 +355,9 @@ def _wh_phrase(tokens: Sequence[Token]) -> tuple[int, int] | None:
                     k += 1
                 if k < len(tokens) and tokens[k].lower_ in _AUX:
                     j = k
-            if t.lower_ in ("who", "whom", "what", "where", "when", "why") and j == i + 1:
-                return (start, i + 1)
+            if t.lower_ in ("who", "whom", "where", "when", "why") or (
+                    t.lower_ == "what" and j == i + 1):
+                return (start, i + 1)  # "Where | Tidewrack's editor went ..."
             return (start, j)
     return None
 
@@ -573,7 +594,8 @@ def _phrase_end(tokens: Sequence[Token], head: int, limit: int) -> int:
         if _verb_before_wh(tokens, j, limit):
             break  # "The Heron railcar's designer | sponsors which project?": the verb
         if t.lower_ in ("of", "in", "at", "from", "'s", "’s") or t.tag_ in (
-                "DT", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "JJS", "HYPH", "POS", "PRP$"):
+                "DT", "NN", "NNS", "NNP", "NNPS", "CD", "JJ", "JJS", "HYPH", "POS", "PRP$") or (
+                t.tag_ in ("VBN", "VBG") and tokens[j - 1].tag_ == "HYPH"):  # "the Cork-born"
             j += 1
             continue
         if t.lower_ in ("and", "&") and j + 1 < limit and tokens[j + 1].is_title:

@@ -116,6 +116,12 @@ SHAPES = [
     ("How long did the Tarvik bridge closure of 2019 last?", "single", None, None, None),
     ("Is Marlow Shipping older than Quillon Systems?", "comparison", None, None, None),
     ("Is Marlow Shipping a listed company?", "yes_no", None, None, None),
+    ("Who printed the debut of the Tarvik-born novelist?", "bridge",
+     "the debut of the Tarvik-born novelist", "What is the debut of the Tarvik-born novelist?",
+     "Who printed X?"),
+    # a request wrapping a question is that question; "where" is no part of a name after it
+    ("Tell me where Lena Brook's manager went to university.", "bridge",
+     "Lena Brook's manager", "Who is Lena Brook's manager?", "Where X went to university?"),
     ("Which river is longer, the Ossa or the Tarn?", "comparison", None, None, None),
     ("Who was born first, Lena Brook or Ivo Marsh?", "comparison", None, None, None),
 ]

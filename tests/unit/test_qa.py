@@ -401,6 +401,12 @@ def test_a_both_question_checks_each_option():
     assert born.questions == ("Where was Ana Reis born?", "Where was Ivo Marsh born?")
     assert decide_yes_no(born, ("Lyon, France", "Lyon")) == "yes"
     assert decide_yes_no(born, ("Lyon", "Swansea")) == "no"
+    studied = plan_yes_no("Did Ana Reis and Ivo Marsh study at the same university?")
+    assert studied is not None and studied.test == "same"
+    assert studied.questions == ("Which university did Ana Reis study at?",
+                                 "Which university did Ivo Marsh study at?")
+    used = plan_yes_no("Do Acme and Bolt use the same supplier?")
+    assert used is not None and used.questions[0] == "Which supplier does Acme use?"
     released = plan_yes_no("Were Night Harbour and Blue Lantern both released in 2013?")
     assert released is not None and released.questions[0] == "When was Night Harbour released?"
     assert decide_yes_no(released, ("March 2013", "2013")) == "yes"
