@@ -324,12 +324,34 @@ def find_bridge(doc: Doc, lexicon: VerbWords | None = None) -> Bridge | None:
         if cand is not None and _acceptable(tokens, cand, wh):
             found.append(cand)
     if not found:
-        return None
+        return _someone(doc, wh)
     typed = [c for c in found if noun_type(tokens[c.head].lower_) != "any"]
     found = [c for c in found if noun_type(tokens[c.head].lower_) != "any" or not any(
         d.start <= c.start and c.end <= d.end and d != c for d in typed)]
     best = min(found, key=lambda c: (c.end - c.start, -c.start))
     return _bridge(doc, best)
+
+
+_SOMEONE = frozenset({"man", "woman", "person", "someone", "individual"})
+
+
+def _someone(doc: Doc, wh: tuple[int, int] | None) -> Bridge | None:
+    """ "X was produced by a man born in what year?": the person the question asks about
+    is the one that did the main clause ("X was produced by whom?"); the wh-word is in the
+    clause after a man, woman or person, which no name describes."""
+    tokens = list(doc)
+    if wh is None or wh[0] < 4:
+        return None
+    for n in range(wh[0] - 1, 1, -1):
+        det, noun, nxt = tokens[n - 1], tokens[n], tokens[n + 1]
+        if noun.lower_ in _SOMEONE and det.lower_ in ("a", "an", "the") and (
+                nxt.tag_ in _PARTICIPLE_TAGS or nxt.lower_ in ("who", "that")) and n + 1 < wh[0]:
+            before = "".join(t.text_with_ws for t in tokens[: n - 1]).strip()
+            if not before or not any(t.tag_.startswith("V") for t in tokens[: n - 1]):
+                return None
+            start, end = det.idx, noun.idx + len(noun.text)
+            return Bridge(f"{before} whom?", doc.text[start:end], start, end, "person", doc.text)
+    return None
 
 
 def _wh_phrase(tokens: Sequence[Token]) -> tuple[int, int] | None:

@@ -119,6 +119,10 @@ SHAPES = [
     ("Who printed the debut of the Tarvik-born novelist?", "bridge",
      "the debut of the Tarvik-born novelist", "What is the debut of the Tarvik-born novelist?",
      "Who printed X?"),
+    # the wh-word in a clause after "a man/woman/person": who did the main clause
+    ("The Moth glider was designed by a woman born in which city?", "bridge", "a woman",
+     "The Moth glider was designed by whom?",
+     "The Moth glider was designed by X born in which city?"),
     # a request wrapping a question is that question; "where" is no part of a name after it
     ("Tell me where Lena Brook's manager went to university.", "bridge",
      "Lena Brook's manager", "Who is Lena Brook's manager?", "Where X went to university?"),
