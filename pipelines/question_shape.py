@@ -623,6 +623,15 @@ def _phrase_end(tokens: Sequence[Token], head: int, limit: int) -> int:
         if t.lower_ in ("and", "&") and j + 1 < limit and tokens[j + 1].is_title:
             j += 1  # "Procter and Gamble"
             continue
+        if t.lower_ in ("behind", "about") and j + 1 < limit:
+            j += 1  # "the story behind X", "the book about Y"
+            continue
+        if t.tag_ == "``" and tokens[j - 1].tag_ == "IN":  # a quoted title, whatever is in it
+            close = next((k for k in range(j + 1, limit) if tokens[k].tag_ == "''" or (
+                k > j + 1 and tokens[k].text.endswith(('"', "”")))), None)  # 'Action"' merged
+            if close is not None:
+                j = close + 1
+                continue
         break
     while j > head + 1 and tokens[j - 1].tag_ in ("IN", "DT", "CC", "HYPH"):
         j -= 1

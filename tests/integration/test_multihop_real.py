@@ -119,6 +119,11 @@ SHAPES = [
     ("Who printed the debut of the Tarvik-born novelist?", "bridge",
      "the debut of the Tarvik-born novelist", "What is the debut of the Tarvik-born novelist?",
      "Who printed X?"),
+    # "behind"/"about" and a quoted title, whatever its punctuation, stay in the phrase
+    ('What genre is the author of the story behind "Blue Harbour; Part Two" associated with?',
+     "bridge", 'the author of the story behind "Blue Harbour; Part Two"',
+     'Who is the author of the story behind "Blue Harbour; Part Two"?',
+     "What genre is X associated with?"),
     # the wh-word in a clause after "a man/woman/person": who did the main clause
     ("The Moth glider was designed by a woman born in which city?", "bridge", "a woman",
      "The Moth glider was designed by whom?",
