@@ -48,6 +48,7 @@ not kept: asked to copy the bridge phrase or to write the first sub-question
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -174,21 +175,21 @@ class VerbWords:
     nouns: frozenset[str]
 
 
-_VERB_WORDS: dict[int, VerbWords | None] = {}
+_VERB_WORDS: weakref.WeakKeyDictionary[Language, VerbWords | None] = \
+    weakref.WeakKeyDictionary()
 
 
 def verb_words(nlp: Language) -> VerbWords | None:
     """The verb and noun words of ``nlp``'s rule lemmatizer, or ``None`` without one."""
-    key = id(nlp)
-    if key not in _VERB_WORDS:
+    if nlp not in _VERB_WORDS:
         found = None
         try:
             index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")  # type: ignore[attr-defined]
             found = VerbWords(frozenset(index["verb"]), frozenset(index["noun"]))
         except (KeyError, AttributeError):
             pass
-        _VERB_WORDS[key] = found
-    return _VERB_WORDS[key]
+        _VERB_WORDS[nlp] = found
+    return _VERB_WORDS[nlp]
 
 
 def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> None:
