@@ -225,7 +225,7 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
             # "When did Porto open?" found the Edinburgh office's year: asked again with only
             # the passages that name the option, and "When did the Porto office open?" when
             # the question names what the options are
-            if plan.noun and plan.noun not in option.lower().split():
+            if plan.noun and plan.kind != "yes_no" and plan.noun not in option.lower().split():
                 bare = re.sub(r"^the\s+", "", option, flags=re.I)
                 value_question = value_question.replace(option, f"the {bare} {plan.noun}", 1)
             hop = reader.read(value_question, plan.kind, reader.cfg.hop_top_k,
