@@ -374,7 +374,11 @@ class Answer:
     was given, in order, each with why ("Yes" to "In which city ...?", the
     question's own subject, an organisation for "which city"): a non-empty
     ``refused`` beside an answer means the reader's first choice could not
-    answer, and ``text`` came after it.
+    answer, and ``text`` came after it. ``ambiguous`` lists the titles of the
+    retrieved documents that share a name the question uses with no qualifier
+    ("Night Harbour (film)", "Night Harbour (novel)" for "Who wrote Night
+    Harbour?"): the question may mean either, and the citations say which one
+    the answer is about.
     """
 
     question: str
@@ -387,3 +391,4 @@ class Answer:
     shape: str = "single"
     understood_as: str = ""
     refused: tuple[Refusal, ...] = ()
+    ambiguous: tuple[str, ...] = ()

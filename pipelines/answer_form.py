@@ -28,6 +28,35 @@ from llm.grounding import _MONTHS as MONTH_NAMES
 from pipelines.answer_type import AnswerType
 
 
+def shared_names(question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
+    """Titles of ``hits`` that share a name ``question`` uses without their qualifier:
+    "Night Harbour (film)" and "Night Harbour (novel)" (or "Night Harbour") for "Who
+    directed Night Harbour?". A question that spells the qualifier is not ambiguous.
+
+    >>> from kgqa.types import Chunk
+    >>> def hit(title):
+    ...     return Hit(0, Chunk("d#0", "d", 0, "t", 0, 1), title, 1.0, 1)
+    >>> shared_names("Who wrote Night Harbour?", [hit("Night Harbour (film)"),
+    ...                                           hit("Night Harbour (novel)")])
+    ('Night Harbour (film)', 'Night Harbour (novel)')
+    """
+    from retrieval.index_writer import title_names
+
+    groups: dict[str, set[str]] = {}
+    for h in hits:
+        names = title_names(h.title)
+        groups.setdefault(strip_accents(names[-1]).casefold(), set()).add(h.title)
+    low = strip_accents(question).casefold()
+    out: list[str] = []
+    for name, titles in groups.items():
+        if len(titles) < 2 or not any("(" in t for t in titles):
+            continue
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low) and not any(
+                strip_accents(t).casefold() in low for t in titles if "(" in t):
+            out += sorted(titles)
+    return tuple(out)
+
+
 def joined(question: str, text: str, parts: Sequence[Answer]) -> Answer:
     """The answer ``text`` to ``question`` that rests on each of ``parts`` (a comparison's
     value hops): their passages once each, in order, and their citations numbered by
@@ -213,6 +242,12 @@ def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     return ans
 
 
+def ambiguity_note(titles: Sequence[str]) -> str:
+    """Words for ``Answer.ambiguous``, as ``kgqa ask`` and the web UI show them."""
+    return (f"The question's name is shared by {len(titles)} documents ({'; '.join(titles)}); "
+            "the citations say which one the answer is about.")
+
+
 def refused_note(refused: Sequence[Refusal], abstained: bool) -> str:
     """Words for the reader's replies the checks refused (``Answer.refused``), as
     ``kgqa ask`` and the web UI show them beside the answer."""
@@ -235,6 +270,7 @@ def answer_as_dict(ans: Answer) -> dict[str, object]:
         "abstained": ans.abstained,
         "shape": ans.shape,
         "refused": [asdict(r) for r in ans.refused],
+        "ambiguous": list(ans.ambiguous),
         "citations": [_citation_dict(c) for c in ans.citations],
         "steps": [
             {

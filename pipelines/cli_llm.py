@@ -159,7 +159,7 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
     without the model): only what differs from it is added.
     """
     from llm.grounding import ABSTAIN_TEXT, is_refusal, parse_citations
-    from pipelines.answer_form import refused_note
+    from pipelines.answer_form import ambiguity_note, refused_note
 
     if streamed:
         print()
@@ -182,6 +182,8 @@ def print_answer(ans: Answer, streamed: str | None = None) -> None:
         print(_citation_line(c))
     if ans.refused and not (streamed and ans.abstained):  # else said beside the reply
         print(f"\n{refused_note(ans.refused, ans.abstained)}")
+    if ans.ambiguous:
+        print(f"\n{ambiguity_note(ans.ambiguous)}")
     if ans.steps:
         print("\nHow this was answered:")
         for n, step in enumerate(ans.steps, start=1):

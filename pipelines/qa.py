@@ -49,7 +49,7 @@ from llm.grounding import (
     parse_citations,
     refusal_reason,
 )
-from pipelines.answer_form import in_asked_form, joined
+from pipelines.answer_form import in_asked_form, joined, shared_names
 from pipelines.answer_type import AnswerType, Fit, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
@@ -207,8 +207,10 @@ def _finish(final: Answer, steps: Sequence[Step], question: str, shape: Question
         "hops": float(max(1, len(steps))),
         "generations": float(reader.generations),
     }
+    seen = [*final.hits, *(h for s in steps for h in s.hits)]
     return replace(final, question=question, steps=tuple(steps),
-                   shape=shape.kind if shape is not None else "single", timings=timings)
+                   shape=shape.kind if shape is not None else "single", timings=timings,
+                   ambiguous=shared_names(question, seen))
 
 
 def _compare(reader: _Reader, plan: ComparisonPlan, question: str,

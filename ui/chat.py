@@ -20,7 +20,7 @@ import streamlit as st
 
 from kgqa.types import Answer, Stats
 from llm.grounding import ABSTAIN_TEXT
-from pipelines.answer_form import refused_note
+from pipelines.answer_form import ambiguity_note, refused_note
 from ui import components as ui
 
 if TYPE_CHECKING:
@@ -192,6 +192,8 @@ def show_turn(kb: KnowledgeBase, entry: Entry, latest: bool) -> None:
             st.markdown("#### " + ui.md_escape(ans.text))
         if ans.refused:
             st.caption(ui.md_escape(refused_note(ans.refused, ans.abstained)))
+        if ans.ambiguous:
+            st.caption(ui.md_escape(ambiguity_note(ans.ambiguous)))
         st.caption(ui.timings_line(ans, entry.first_piece_s, entry.waited_s))
         if ans.citations:
             st.markdown("**Evidence**")

@@ -320,6 +320,25 @@ def test_which_n_is_adjective_picks_the_one_option_said_to_be_it(kb):
     assert not ask(kb, q, both, analyse=lambda t: shape).steps  # no choice: the reader's
 
 
+def test_a_name_two_documents_share_is_shown_with_the_answer(fake_kb):
+    fake_kb.ingest([Document("film.md", "Night Harbour (film)", "Night Harbour is a film "
+                             "directed by Ana Reis in 2001."),
+                    Document("novel.md", "Night Harbour (novel)", "Night Harbour is a novel "
+                             "written by Mira Kellan in 1994.")],
+                   options=IngestOptions(progress=False))
+    ans = ask(fake_kb, "Who wrote Night Harbour?", ScriptedGenerator("Mira Kellan"))
+    assert ans.text == "Mira Kellan"
+    assert ans.ambiguous == ("Night Harbour (film)", "Night Harbour (novel)")
+    assert answer_as_dict(ans)["ambiguous"] == list(ans.ambiguous)
+    from pipelines.cli_llm import print_answer
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print_answer(ans)
+    assert "shared by 2 documents (Night Harbour (film); Night Harbour (novel))" in out.getvalue()
+    spelled = ask(fake_kb, "Who wrote Night Harbour (novel)?", ScriptedGenerator("Mira Kellan"))
+    assert spelled.ambiguous == ()  # the question says which
+
+
 def test_an_option_whose_value_is_read_from_elsewhere_is_asked_again_by_its_noun(fake_kb):
     fake_kb.ingest([Document("porto.md", "Porto Office", "The Porto office of Acme opened in "
                              "March 2011 near the river."),

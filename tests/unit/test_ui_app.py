@@ -167,6 +167,19 @@ def test_refused_replies_are_shown_beside_the_answer(app, fake_kb):
                for c in texts(app.caption))
 
 
+def test_a_name_two_documents_share_is_noted_beside_the_answer(app, fake_kb):
+    fake_kb.ingest([Document("film.md", "Night Harbour (film)", "Night Harbour is a film "
+                             "directed by Ana Reis in 2001."),
+                    Document("novel.md", "Night Harbour (novel)", "Night Harbour is a novel "
+                             "written by Mira Kellan in 1994.")],
+                   options=IngestOptions(progress=False))
+    fake_kb.generator = StreamCounter(lambda messages: "Mira Kellan")
+    app.run()
+    ask(app, "Who wrote Night Harbour?")
+    assert any("shared by 2 documents" in c and "Night Harbour (novel)" in c
+               for c in texts(app.caption))
+
+
 def test_a_question_before_any_ingest_says_to_add_documents(app, fake_kb):
     app.run()
     assert any("no documents yet" in i for i in texts(app.info))
