@@ -36,7 +36,7 @@ from kgqa.text import strip_accents
 from kgqa.types import Answer, Citation, Hit
 from llm.generator import ChatMessage
 from llm.metrics import normalize_answer
-from llm.words import SAME_NUMBER, STOP, content_tokens, stem, tokens, word_found
+from llm.words import SAME_NUMBER, STOP, content_tokens, respelled, stem, tokens, word_found
 
 ABSTAIN_TEXT = "The documents do not say."
 SUPPORT_THRESHOLD = 0.5  # share of the answer's content words found in the cited span
@@ -223,7 +223,8 @@ def ground_answer(
     text, numbers = parse_citations(raw)
     if is_refusal(text) or not normalize_answer(text):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
-    text = _drop_trailing_aside(shorten_answer(text, question), question, shown)
+    text = respelled(_drop_trailing_aside(shorten_answer(text, question), question, shown),
+                     [h.chunk.text for h in shown])
     if not answer_fits_question(text, question) or not names_are_shown(question, shown):
         return Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
     citations = [
@@ -345,7 +346,11 @@ def unfit_reason(answer: str, question: str) -> str | None:
     words for the user, or ``None`` when it can."""
     want = content_tokens(re.sub(r"['’]s\b", "", answer))
     q_words = set(tokens(re.sub(r"['’]s\b", "", question)))  # "Peter Bonetti's team"
-    if want and want <= q_words and not _is_option(answer, _LEADING_CONJUNCTION.sub("", question)):
+    asked = set(tokens(" ".join(_ASKED_NOUN.findall(question))))  # "Which team ...?" asks for
+    named = bool(want & asked) and bool(want - asked) and len(answer.split()) <= 4  # a team:
+    # "The Engine team" is one; "The team that maintains X is the Engine team." restates
+    if want and want <= q_words and not named and not _is_option(
+            answer, _LEADING_CONJUNCTION.sub("", question)):
         return "the question's own words"
     if normalize_answer(answer) in ("yes", "no"):
         return None if is_yes_no_question(question) else "yes/no to a question that is not"
@@ -354,8 +359,13 @@ def unfit_reason(answer: str, question: str) -> str | None:
     q = question.lower()
     if _ASKS_WHEN.search(q) and not _HAS_TIME.search(answer):
         return "no date"
+    if re.search(r"\bhow\s+many\s+years\b", q) and re.fullmatch(r"\s*(?:1\d|20)\d\d\s*", answer):
+        return "a year, not a number of years"  # "How many years after X did Y open?"
     return "no number" if _ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer) else None
 
+
+_ASKED_NOUN = re.compile(r"(?i)\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:is|was|are|"
+                         r"were|do|does|did|has|have|had|can|will|would|[a-z]+s)\b)")
 
 def refusal_reason(question: str, reply: str, shown: Sequence[Hit]) -> str:
     """Why :func:`ground_answer` refused ``reply`` to ``question`` from the passages
@@ -438,6 +448,9 @@ def shorten_answer(answer: str, question: str) -> str:
     'Maria Okafor'
     >>> shorten_answer("Maria Okafor She", "Who founded Acme?")
     'Maria Okafor'
+    >>> shorten_answer("The team that maintains the Wickline engine is the Engine team.",
+    ...                "Which team maintains the Wickline engine?")
+    'Engine team'
     """
     words = answer.strip().strip("\"“”").split()  # '"Złota Rzeka' is Złota Rzeka
     q = set(tokens(question)) | {stem(t) for t in tokens(question)}
@@ -454,6 +467,9 @@ def shorten_answer(answer: str, question: str) -> str:
     if len(words) <= 4 or len(echoed) < 2:
         return answer
     new = [i for i in content if i not in echoed]
+    said = re.match(r"^(.+?)\s+(?:is|was|are|were)\s+(?:the\s+)?(.+?)[.!]?$", answer)
+    if not new and said and len(said.group(2).split()) <= 6:
+        return said.group(2)  # "The team that maintains X is the Engine team." -> "Engine team"
     if not new:
         return answer
     a, b = new[0], new[-1]

@@ -7,6 +7,10 @@ words a question or an answer shares with any passage.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
 from kgqa.text import strip_accents
 from llm.metrics import normalize_answer
 
@@ -55,3 +59,35 @@ def word_found(word: str, have: set[str]) -> bool:
     return len(word) >= 4 and any(
         len(h) >= 4 and (h.startswith(word) or word.startswith(h)) for h in have
     )
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def respelled(answer: str, passages: Sequence[str]) -> str:
+    """``answer`` with each word of 5+ letters that no passage holds replaced by the
+    passage word it misspells: the same first letter, at most two letters longer or
+    shorter, and 85 % alike (``difflib`` ratio). "Goththenburg" -> "Gothenburg" when a
+    passage says "Gothenburg"; a word no passage comes near stays.
+
+    >>> respelled("Goththenburg", ["Brightforge is based in Gothenburg, Sweden."])
+    'Gothenburg'
+    """
+    surface: dict[str, str] = {}
+    for text in passages:
+        for w in _LETTERS.findall(text):
+            surface.setdefault(w.casefold(), w)
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group()
+        low = word.casefold()
+        if len(low) < 5 or low in surface:
+            return word
+        near = [s for s in surface if s[:1] == low[:1] and abs(len(s) - len(low)) <= 2
+                and not (s.startswith(low) or low.startswith(s))]  # "States" is no "State"
+        best = max(near, key=lambda s: SequenceMatcher(None, low, s).ratio(), default="")
+        if best and SequenceMatcher(None, low, best).ratio() >= 0.85:
+            return surface[best]
+        return word
+
+    return _LETTERS.sub(fix, answer)

@@ -128,9 +128,17 @@ def expected_type(question: str, doc: Doc | None = None) -> AnswerType:
 
     >>> expected_type("He coaches at a University which has a campus in which city?")
     'place'
+    >>> expected_type("Name the city where the publisher of Saltglass is headquartered.")
+    'place'
     """
-    q = question.strip()
+    q = re.sub(r"(?i)\b(what|who|where)['’]s\b", r"\1 is", question.strip())  # "What's the"
     low = q.lower()
+    named = re.match(r"^\s*(?:please\s+)?(?:name|list|give|identify)\s+(?:me\s+)?(?:the|a|an)\s+"
+                     r"((?:[a-z]+\s+){0,2}[a-z]+)", low)  # "Name the city where ..."
+    if named is not None:
+        for noun in named.group(1).split():
+            if noun_type(noun) != "any":
+                return noun_type(noun)
     if _WHEN.search(low):
         return "date"
     if _HOW_MANY.search(low):
@@ -201,7 +209,8 @@ _COMPANY = re.compile(
     r"association|society|foundation|council|committee|club|team|band|party|league|"
     r"federation|union|network|broadcasting|magazine|newspaper|robotics|logistics|"
     r"electronics|software|energy|capital|ventures|insurance|pharmaceuticals|airport|"
-    r"hospital|museum|church|cathedral)\b\.?", re.I)
+    r"hospital|museum|church|cathedral|games|studio|entertainment|interactive|publishing|"
+    r"publishers|press)\b\.?", re.I)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _DATE = re.compile(rf"^\s*(?:(?:in|on|around|about|circa|c\.)\s+)?(?:\d{{1,2}}\s+)?"

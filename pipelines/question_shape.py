@@ -489,8 +489,9 @@ def _verb_of_run(tokens: Sequence[Token], i: int, end: int, clause: bool,
     while stop - 1 > i and tokens[stop - 1].tag_ in ("IN", "RP"):
         stop -= 1  # "work at"
     j = i
-    while j < stop and tokens[j].is_lower and tokens[j].tag_ in ("NN", "NNS", "VB", "VBP"):
-        j += 1
+    while j < stop and tokens[j].is_lower and tokens[j].tag_ in ("NN", "NNS", "VB", "VBP",
+                                                                 "VBZ", "JJ"):
+        j += 1  # "works open": the clause's verb, then the main one the tagger took for "open"
     if j == stop and j - i >= 2:
         if lexicon is not None:
             run = [k for k in range(i, j) if tokens[k].lower_ in lexicon.verbs]

@@ -95,6 +95,9 @@ SHAPES = [
      "attend?", "bridge", "the project that the Tarvik bridge review fed into",
      "What is the project that the Tarvik bridge review fed into?",
      "Which school did the sponsor of X attend?"),
+    ("When did the studio where Lena Brook works open?", "bridge",
+     "the studio where Lena Brook works", "What is the studio where Lena Brook works?",
+     "When did X open?"),
     # a device's parts are no entity to name: the phrase around them is the bridge
     ("In which city is the supplier of the Moth glider's card readers based?", "bridge",
      "the supplier of the Moth glider's card readers",

@@ -379,3 +379,26 @@ def test_a_miscopied_answer_is_set_right_from_its_sentence():
     for reply in ["University of Lagos [1]", "19 [1]"]:
         ans = ground_answer("Where?", reply, [hit])
         assert as_written(ans).text == ans.text
+
+
+def test_a_misspelled_name_is_read_as_the_passage_writes_it():
+    hit = make_hit("Brightforge Software is based in Gothenburg, Sweden.", title="Brightforge")
+    ans = ground_answer("In which city is Brightforge Software based?", "Goththenburg [1]", [hit])
+    assert ans.text == "Gothenburg" and ans.citations[0].supported
+    # an inflection is no misspelling, and a word nothing comes near is refused as before
+    states = make_hit("He was born in a small state.", title="X")
+    assert ground_answer("Where?", "United States [1]", [states]).text != "United State"
+    assert ground_answer("Where?", "Copenhagen [1]", [hit]).abstained
+
+
+def test_a_name_made_of_the_asked_noun_and_the_questions_words_can_answer():
+    from llm.grounding import unfit_reason
+
+    q = "Which team maintains Ember Tide's engine?"
+    assert unfit_reason("The Engine team", q) is None
+    assert unfit_reason("Ember Tide", q) == "the question's own words"
+    assert unfit_reason("team", q) == "the question's own words"
+    assert unfit_reason("The team that maintains Ember Tide's engine is the Engine team.", q) \
+        == "the question's own words"  # the question restated
+    assert unfit_reason("2010", "How many years after the studio opened did it close?") == \
+        "a year, not a number of years"
