@@ -161,6 +161,12 @@ def plan_comparison(nlp: Language, question: str,
             if None in qs:
                 return None
             return ComparisonPlan((a, b), qs, "number", "max" if w in _MORE else "min", noun)  # type: ignore[arg-type]
+        if w in ("more", "less") and i == len(tokens) - 1 and i > 1 and \
+                tokens[i - 1].tag_ in ("VBZ", "VBP", "VBD") and tokens[i - 1].lower_ not in _BE:
+            # "Which costs more, A or B?": how much each costs
+            verb = tokens[i - 1].lemma_.lower()
+            qs = tuple(f"How much does {_lower_the(opt)} {verb}?" for opt in (a, b))
+            return ComparisonPlan((a, b), qs, "number", "max" if w == "more" else "min", noun)  # type: ignore[arg-type]
         if w in _SIZE_ADJ and tokens[j].lower_ in _BE:
             adj = _SIZE_ADJ[w]
             qs = tuple(f"How {adj} {tokens[j].lower_} {_lower_the(opt)}?" for opt in (a, b))

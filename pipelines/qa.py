@@ -50,7 +50,7 @@ from llm.grounding import (
     refusal_reason,
 )
 from pipelines.answer_form import in_asked_form, joined, shared_names
-from pipelines.answer_type import AnswerType, Fit, expected_type, fit
+from pipelines.answer_type import AnswerType, Fit, answer_kind, expected_type, fit
 from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
 from pipelines.count_reader import read_count
 from pipelines.described import described_by
@@ -246,7 +246,7 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     winner = decide(plan, (hops[0].text, hops[1].text))
     if winner is None:
         return None
-    text = re.sub(r"^the\s+", "", plan.options[winner])  # "the Firmware team", not "The Exies"
+    text = re.sub(r"^(?:the|an?)\s+", "", plan.options[winner])  # "Firmware team"
     if plan.yes_no:
         text = "yes" if winner == 0 else "no"  # "Is A older than B?"
     final = joined(question, text, (hops[winner], hops[1 - winner]))
@@ -304,7 +304,9 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     """
     question = shape.question
     d = described_by(first.text, shape.described, [(h.title, h.chunk.text) for h in first.hits])
-    if d is None:
+    if d is None or answer_kind(first.text) == (expects, True):
+        # "Aldebaran Satellite Services" to "Which company provides the satellite service
+        # ...?" is by its own words the company asked for, not the service described
         return first, [], question
     asked = d.name_in(question, first.text)
     if _content(first.text) <= _content(question[: d.start]) or asked == question:

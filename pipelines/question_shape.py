@@ -93,6 +93,7 @@ _NOT_ENTITY_HEADS = frozenset({
     "signing", "launch", "release", "opening", "founding", "death", "birth", "history",
     "summer", "winter", "spring", "autumn", "fall", "season", "period", "week", "month",
     "decade", "century", "era", "day", "night", "morning", "evening", "weekend", "unit", "units",
+    "contract", "agreement", "deal", "terms", "licence", "license", "salary", "fee", "score",
 })
 _GENERIC_PERSON = frozenset({"person", "man", "woman", "people", "one", "individual", "guy",
                              "lady", "someone", "persons", "men", "women"})

@@ -112,6 +112,7 @@ SHAPES = [
      "The Moth glider's designer", "Who is the Moth glider's designer?",
      "X sponsors which project?"),
     ("Who is the chief executive of Marlow Shipping?", "single", None, None, None),
+    ("Who negotiated the contract of Marlow Shipping?", "single", None, None, None),
     # a role after "as" is not an entity to put a name in place of
     ("Who succeeded Lena Brook as the chief executive of Marlow Shipping?", "single", None, None,
      None),
@@ -257,6 +258,9 @@ def test_comparisons_get_a_value_question_per_option(nlp):
     founded = analyse(nlp, "Was Velvet Pike founded earlier than The Ossa Four?").comparison
     assert founded is not None and founded.questions == (
         "When was Velvet Pike founded?", "When was The Ossa Four founded?")
+    costs = analyse(nlp, "Which costs more, a standard Moth glider or a Tarvik kite?").comparison
+    assert costs is not None and costs.kind == "number" and costs.pick == "max"
+    assert costs.questions[0] == "How much does a standard Moth glider cost?"
     said = analyse(nlp, "Which singer is American, Lena Brook or Ivo Marsh?").comparison
     assert said is not None and said.kind == "yes_no" and said.modifiers == ("American",)
     assert said.questions == ("Is Lena Brook an American singer?",
