@@ -89,7 +89,20 @@ def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     """``ans`` as its evidence writes it, trimmed to the place asked for, widened to the
     full date or name."""
     ans = full_date(trim_to_place(as_written(ans), question, expects), question, expects)
-    return full_name(ans, expects)
+    return with_currency(full_name(ans, expects))
+
+
+def with_currency(ans: Answer) -> Answer:
+    """A bare amount with the currency sign its cited sentence gives it: "18,500" ->
+    "€18,500" when the sentence says "costs €18,500"."""
+    text = ans.text.strip()
+    if ans.abstained or not re.fullmatch(r"\d[\d,.]*(?:\s+(?:million|billion|thousand))?", text):
+        return ans
+    for c in ans.citations:
+        m = c.supported and re.search(rf"([€£$¥₹])\s?{re.escape(text)}(?![\d,.]*\d)", c.quote)
+        if m:
+            return replace(ans, text=f"{m.group(1)}{text}")
+    return ans
 
 
 _WORD = re.compile(r"\S+")

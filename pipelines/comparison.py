@@ -362,6 +362,24 @@ def parse_date(text: str) -> tuple[int, int, int] | None:
     return int(year.group(1)), month, day
 
 
+def option_answer(options: tuple[str, str], winner: int) -> str:
+    """The winning option as the answer, without the lower-case words both options open
+    with ("the Firmware team" -> "Firmware team"; "a standard Driftline Buoy" against "a
+    standard Kestrel Station" -> "Driftline Buoy").
+
+    >>> option_answer(("a standard Kestrel Station", "a standard Driftline Buoy"), 1)
+    'Driftline Buoy'
+    >>> option_answer(("Lena Brook", "Lena Marsh"), 0)
+    'Lena Brook'
+    """
+    words = [o.split() for o in options]
+    k = 0
+    while k < min(map(len, words)) - 1 and words[0][k].lower() == words[1][k].lower() and \
+            words[0][k].islower():
+        k += 1
+    return re.sub(r"^(?:the|an?)\s+", "", " ".join(words[winner][k:]))
+
+
 def decide(plan: ComparisonPlan, values: tuple[str, str]) -> int | None:
     """Index (0 or 1) of the option that wins, or ``None`` when the values do not decide."""
     parsed: list[float | tuple[int, int, int] | None]

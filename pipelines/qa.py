@@ -51,7 +51,13 @@ from llm.grounding import (
 )
 from pipelines.answer_form import in_asked_form, joined, shared_names
 from pipelines.answer_type import AnswerType, Fit, answer_kind, expected_type, fit
-from pipelines.comparison import ComparisonPlan, YesNoPlan, decide, decide_yes_no
+from pipelines.comparison import (
+    ComparisonPlan,
+    YesNoPlan,
+    decide,
+    decide_yes_no,
+    option_answer,
+)
 from pipelines.count_reader import read_count
 from pipelines.described import described_by
 from pipelines.modifier_check import lacks_modifiers
@@ -246,7 +252,7 @@ def _compare(reader: _Reader, plan: ComparisonPlan, question: str,
     winner = decide(plan, (hops[0].text, hops[1].text))
     if winner is None:
         return None
-    text = re.sub(r"^(?:the|an?)\s+", "", plan.options[winner])  # "Firmware team"
+    text = option_answer(plan.options, winner)
     if plan.yes_no:
         text = "yes" if winner == 0 else "no"  # "Is A older than B?"
     final = joined(question, text, (hops[winner], hops[1 - winner]))

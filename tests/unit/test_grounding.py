@@ -402,3 +402,13 @@ def test_a_name_made_of_the_asked_noun_and_the_questions_words_can_answer():
         == "the question's own words"  # the question restated
     assert unfit_reason("2010", "How many years after the studio opened did it close?") == \
         "a year, not a number of years"
+
+
+def test_an_amount_is_found_after_its_currency_sign_and_keeps_it():
+    from pipelines.answer_form import in_asked_form
+
+    hit = make_hit("A standard buoy costs €18,500, and the satellite link is extra.",
+                   title="Driftline Buoy")
+    ans = ground_answer("How much does a standard Driftline Buoy cost?", "18,500 [1]", [hit])
+    assert not ans.abstained and ans.citations[0].supported
+    assert in_asked_form(ans, ans.question, "number").text == "€18,500"
