@@ -233,13 +233,22 @@ def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     "Hsinchu, Taiwan" -> "Hsinchu" when the question asks which city or town;
     "Hinds County, Mississippi" -> "Mississippi" when it asks which state,
     country or province (the larger place comes last in such a name). A date
-    after the place is not part of it ("Leyton, East London, in 1975").
+    after the place is not part of it ("Leyton, East London, in 1975"). A region answered to
+    "which city" is the city its cited sentence names before it ("Sweden" from "born in
+    Gothenburg, Sweden." is "Gothenburg").
     """
     if ans.abstained or expects not in ("place", "location"):
         return ans
     dated = _TRAILING_DATE.sub("", ans.text)  # "Leyton, East London, in 1975"
     if dated != ans.text and dated.strip():
         ans = replace(ans, text=dated.strip())
+    if expects == "place" and "," not in ans.text and _CITY_QUESTION.search(question):
+        for c in ans.citations:  # "Sweden" from "born in Gothenburg, Sweden.": the city
+            m = c.supported and re.search(
+                rf"\b(?:in|at|near|from)\s+((?:[A-Z][\w'’-]+\s?){{1,3}}),\s+{re.escape(ans.text)}"
+                rf"(?=\s*(?:[.;:)]|,\s+(?:in|on|and)\b|$))", c.quote)
+            if m:
+                return replace(ans, text=m.group(1).strip())
     if expects != "place" or "," not in ans.text:
         return ans
     parts = [p.strip() for p in ans.text.split(",") if p.strip()]

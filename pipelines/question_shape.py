@@ -115,10 +115,11 @@ class Bridge:
     end: int
     expects: AnswerType  # the kind of entity the phrase describes
     source: str  # the question the phrase was found in
+    joint: str = ""  # words put after the answer ("was": "Trent Reznor was born in ...")
 
     def substitute(self, answer: str) -> str:
         """The source question with the phrase replaced by ``answer``."""
-        return tidy(self.source[: self.start] + answer + self.source[self.end :])
+        return tidy(self.source[: self.start] + answer + self.joint + self.source[self.end :])
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,9 @@ _SOMEONE = frozenset({"man", "woman", "person", "someone", "individual"})
 def _someone(doc: Doc, wh: tuple[int, int] | None) -> Bridge | None:
     """ "X was produced by a man born in what year?": the person the question asks about
     is the one that did the main clause ("X was produced by whom?"); the wh-word is in the
-    clause after a man, woman or person, which no name describes."""
+    clause after a man, woman or person, which no name describes. The clause about that
+    person is the next question ("Trent Reznor was born in what year?"; "... a woman who
+    studied at which university?" -> "Ada Lee studied at which university?")."""
     tokens = list(doc)
     if wh is None or wh[0] < 4:
         return None
@@ -328,8 +331,10 @@ def _someone(doc: Doc, wh: tuple[int, int] | None) -> Bridge | None:
             before = "".join(t.text_with_ws for t in tokens[: n - 1]).strip()
             if not before or not any(t.tag_.startswith("V") for t in tokens[: n - 1]):
                 return None
-            start, end = det.idx, noun.idx + len(noun.text)
-            return Bridge(f"{before} whom?", doc.text[start:end], start, end, "person", doc.text)
+            end = nxt.idx + len(nxt.text) if nxt.lower_ in ("who", "that") else \
+                noun.idx + len(noun.text)
+            joint = " was" if nxt.tag_ == "VBN" else " is" if nxt.tag_ == "VBG" else ""
+            return Bridge(f"{before} whom?", doc.text[:end], 0, end, "person", doc.text, joint)
     return None
 
 

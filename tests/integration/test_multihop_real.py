@@ -129,9 +129,12 @@ SHAPES = [
      'Who is the author of the story behind "Blue Harbour; Part Two"?',
      "What genre is X associated with?"),
     # the wh-word in a clause after "a man/woman/person": who did the main clause
-    ("The Moth glider was designed by a woman born in which city?", "bridge", "a woman",
-     "The Moth glider was designed by whom?",
-     "The Moth glider was designed by X born in which city?"),
+    ("The Moth glider was designed by a woman born in which city?", "bridge",
+     "The Moth glider was designed by a woman", "The Moth glider was designed by whom?",
+     "X was born in which city?"),
+    ("The Moth glider was designed by a man who studied at which university?", "bridge",
+     "The Moth glider was designed by a man who", "The Moth glider was designed by whom?",
+     "X studied at which university?"),
     # a request wrapping a question is that question; "where" is no part of a name after it
     ("Tell me where Lena Brook's manager went to university.", "bridge",
      "Lena Brook's manager", "Who is Lena Brook's manager?", "Where X went to university?"),

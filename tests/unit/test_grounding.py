@@ -412,3 +412,17 @@ def test_an_amount_is_found_after_its_currency_sign_and_keeps_it():
     ans = ground_answer("How much does a standard Driftline Buoy cost?", "18,500 [1]", [hit])
     assert not ans.abstained and ans.citations[0].supported
     assert in_asked_form(ans, ans.question, "number").text == "€18,500"
+
+
+def test_a_region_answered_to_which_city_is_the_city_its_sentence_names_before_it():
+    from kgqa.types import Answer, Citation
+    from pipelines.answer_form import trim_to_place
+
+    def trimmed(quote, text):
+        cite = Citation(1, "d#0", "d", "T", 0, 1, quote)
+        q = "In which city was Tobias born?"
+        return trim_to_place(Answer(q, text, citations=(cite,)), q, "place").text
+
+    assert trimmed("He was born in Gothenburg, Sweden.", "Sweden") == "Gothenburg"
+    assert trimmed("She was born in Lille, France, on 8 May 1970.", "France") == "Lille"
+    assert trimmed("It has offices in Paris, London and Rome.", "London") == "London"  # a list
