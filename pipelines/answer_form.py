@@ -246,7 +246,7 @@ def trim_to_place(ans: Answer, question: str, expects: AnswerType | str) -> Answ
         for c in ans.citations:  # "Sweden" from "born in Gothenburg, Sweden.": the city
             m = c.supported and re.search(
                 rf"\b(?:in|at|near|from)\s+((?:[A-Z][\w'’-]+\s?){{1,3}}),\s+{re.escape(ans.text)}"
-                rf"(?=\s*(?:[.;:)]|,\s+(?:in|on|and)\b|$))", c.quote)
+                rf"(?=\s*(?:[.;:)]|,\s+(?:in|on|and)\b|and\s+[a-z]|$))", c.quote)
             if m:
                 return replace(ans, text=m.group(1).strip())
     if expects != "place" or "," not in ans.text:

@@ -426,3 +426,5 @@ def test_a_region_answered_to_which_city_is_the_city_its_sentence_names_before_i
     assert trimmed("He was born in Gothenburg, Sweden.", "Sweden") == "Gothenburg"
     assert trimmed("She was born in Lille, France, on 8 May 1970.", "France") == "Lille"
     assert trimmed("It has offices in Paris, London and Rome.", "London") == "London"  # a list
+    assert trimmed("She was born in Young, New South Wales and grew up in Ballina, New South "
+                   "Wales.", "New South Wales") == "Young"  # the first it names
