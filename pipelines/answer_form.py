@@ -7,12 +7,16 @@ A small reader copies a span; the question may want more or less of it:
 - "1951" to "When was she born?" is "8 June 1951" when the cited passage gives
   that one date of that year; "In what year ...?" keeps the year (:func:`full_date`);
 - "Renner" to "Who ...?" is "Karl Renner" when the cited sentence says so,
-  titles left out (:func:`full_name`).
+  titles left out (:func:`full_name`);
+- "Gda, Poland" is "Gdańsk, Poland" and "Swan Swansea" is "Swansea" when that is
+  what the cited sentence writes (:func:`as_written`); "18,500" is "€18,500"
+  (:func:`with_currency`).
 
 And the forms an answer is given to the user in: the JSON of ``kgqa ask
 --json`` (:func:`answer_as_dict`), the words for the reader's refused
-replies (:func:`refused_note`), and one answer from the evidence of two hops
-(:func:`joined`).
+replies (:func:`refused_note`) and for a name several documents share
+(:func:`shared_names`, :func:`ambiguity_note`), and one answer from the
+evidence of two hops (:func:`joined`).
 """
 
 from __future__ import annotations
