@@ -76,9 +76,11 @@ def joined(question: str, text: str, parts: Sequence[Answer]) -> Answer:
     >>> [c.number for c in joined("q", "A", (a, b)).citations]
     [1, 2]
     """
-    hits: list[Hit] = []
+    first: dict[str, Hit] = {}
     for part in parts:
-        hits += [h for h in part.hits if h.chunk.id not in {k.chunk.id for k in hits}]
+        for h in part.hits:
+            first.setdefault(h.chunk.id, h)  # each passage once, at its first place
+    hits = list(first.values())
     where = {h.chunk.id: n for n, h in enumerate(hits, 1)}
     citations: list[Citation] = []
     for part in parts:

@@ -344,15 +344,19 @@ def _refused_entity(reader: _Reader, final: Answer, question: str) -> Answer | N
     return None if ans.abstained else ans
 
 
+def _option_words(option: str) -> set[str]:
+    return _content(re.sub(r"\([^()]*\)", " ", option))  # "Night Harbour (film)"
+
+
 def _naming(option: str) -> Callable[[Hit], bool]:
     """Whether a passage (its title or text) names ``option``."""
-    want = _content(re.sub(r"\([^()]*\)", " ", option))  # "Night Harbour (film)"
+    want = _option_words(option)
     return lambda hit: want <= _content(f"{hit.title} {hit.chunk.text}")
 
 
 def _names_option(ans: Answer, option: str) -> bool:
     """Whether a passage ``ans`` cites (its title or text) names ``option``."""
-    want = _content(re.sub(r"\([^()]*\)", " ", option))  # "Night Harbour (film)"
+    want = _option_words(option)
     for c in ans.citations:
         hit = next((h for h in ans.hits if h.chunk.id == c.chunk_id), None)
         if c.supported and want <= _content(f"{c.title} {hit.chunk.text if hit else c.quote}"):
