@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--without", action="append", default=[],
                     choices=("hops", "compare", "check_type", "distinct_documents",
                              "second_look", "min_alignment", "read_counts",
-                             "check_modifiers", "reread_described", "avoid_unfit"),
+                             "check_modifiers", "reread_described", "avoid_unfit",
+                             "prefer_described"),
                     help="turn one QAConfig step off (repeatable)")
     args = ap.parse_args()
 

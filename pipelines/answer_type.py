@@ -65,7 +65,8 @@ _PERSON_HEADS = frozenset({
 #: -er/-or nouns that are not people (or organisations acting as people).
 _NOT_PERSON_ER = frozenset({
     "river", "tower", "center", "centre", "number", "border", "chapter", "water", "paper",
-    "theater", "theatre", "computer", "letter", "order", "member", "quarter",
+    "theater", "theatre", "computer", "letter", "order", "member", "quarter", "thriller",
+    "bestseller", "blockbuster", "cover", "poster", "banner",
     "meter", "metre", "corridor", "sensor", "monitor", "motor", "sector", "factor", "floor",
     "door", "error", "colour", "color", "harbour", "harbor", "laser", "container", "cluster",
     "layer", "server", "power", "flower", "winter", "summer", "character", "matter",

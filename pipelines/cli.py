@@ -41,6 +41,7 @@ ABLATIONS = {
     "modifier-check": "check_modifiers",
     "described-reread": "reread_described",
     "steer-unfit": "avoid_unfit",
+    "described-answer": "prefer_described",
 }
 
 

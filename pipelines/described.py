@@ -174,11 +174,11 @@ def described_by(answer: str, found: Sequence[Description],
     if not words:
         return None
     for d in found:
-        if _plural_of(words[-1], d.heads):
+        if plural_of(words[-1], d.heads):
             return d
-    predicates = [p for title, text in passages for p in _definitions(answer, title, text)]
+    predicates = [p for title, text in passages for p in definitions(answer, title, text)]
     for d in found:
-        if any(_plural_of(w, d.heads) for p in predicates for w in p):
+        if any(plural_of(w, d.heads) for p in predicates for w in p):
             return d
     return None
 
@@ -187,15 +187,17 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", strip_accents(text).lower())
 
 
-def _plural_of(word: str, heads: Collection[str]) -> bool:
+def plural_of(word: str, heads: Collection[str]) -> bool:
+    """Whether ``word`` is one of ``heads`` or its plural."""
     return word in heads or (word.endswith("s") and word[:-1] in heads) or (
         word.endswith("es") and word[:-2] in heads)
 
 
 _PAREN = re.compile(r"\s*\([^()]*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
-# "X, a ...", "X is ...", "X, on average, is ...", '"X" is ...' (a title in quotes)
-_COPULA = re.compile(r"^[\"\u201d]?\s*(?:,\s*(?=(?:a|an|the)\b)|(?:,[^,.;]{1,30},\s*)?"
+# "X, a ...", "X is ...", "X, on average, is ...", '"X" is ...' (a title in quotes), "born
+# Y, better known as X, is ..."
+_COPULA = re.compile(r"^[\"\u201d]?\s*(?:,\s*(?=(?:a|an|the)\b)|,?\s*(?:,[^,.;]{1,30},\s*)?"
                      r"(?:is|was|are|were)\s+(?:also\s+)?)", re.I)
 _FIRST_COPULA = re.compile(r"^[^.;]{0,160}?\b(?:is|was|are|were)\s+(?:also\s+)?", re.I)
 _PREDICATE_STOP = frozenset({
@@ -205,8 +207,10 @@ _PREDICATE_STOP = frozenset({
     "have", "is", "was", "are", "were", "became"})
 
 
-def _definitions(answer: str, title: str, text: str) -> list[list[str]]:
-    """The defining predicates of ``answer`` in one passage, as word lists."""
+def definitions(answer: str, title: str, text: str) -> list[list[str]]:
+    """The defining predicates of ``answer`` in one passage titled ``title``, as lists of
+    lower-case words ("X is a 1998 Telugu comedy film, produced by ..." -> ``["1998",
+    "telugu", "comedy", "film", "produced"]``)."""
     flat = _PAREN.sub("", strip_accents(text))
     name = strip_accents(answer).strip()
     sentences = _SENTENCE_END.split(flat.strip())
@@ -236,4 +240,4 @@ def _predicate(text: str) -> list[str]:
     return words
 
 
-__all__ = ["Description", "described_by", "descriptions"]
+__all__ = ["Description", "definitions", "described_by", "descriptions", "plural_of"]

@@ -59,6 +59,7 @@ from pipelines.comparison import (
     option_answer,
 )
 from pipelines.count_reader import read_count
+from pipelines.coverage import answer_described
 from pipelines.described import described_by
 from pipelines.modifier_check import lacks_modifiers
 from pipelines.question_shape import QuestionShape
@@ -116,6 +117,10 @@ class QAConfig:
     # asked again with that opening suppressed, when the generator can steer its first
     # token (llm.transformers_backend: generate_avoiding).
     avoid_unfit: bool = True
+    # A question that describes its answer ("Which comedy produced by X had music by
+    # Y?") is answered by the shown passages' subject that states most of it, when that
+    # is not the reader's pick (pipelines.coverage).
+    prefer_described: bool = True
 
 
 def answer(
@@ -158,6 +163,11 @@ def answer(
         while current is not None and current.bridge is not None and len(steps) < cfg.max_hops:
             bridge = current.bridge
             hop = reader.read(bridge.question, bridge.expects, cfg.hop_top_k)
+            inner = analyse(bridge.question) if analyse and cfg.prefer_described else None
+            if inner is not None and inner.describes_answer is not None and not hop.abstained:
+                hop = answer_described(inner.describes_answer, hop, bridge.question,
+                                       bridge.expects, hop.hits[: cfg.hop_top_k],
+                                       reader.document_text)
             step = _step(bridge.question, hop, replaces=bridge.phrase)
             steps.append(step)
             if on_step is not None:
@@ -195,6 +205,11 @@ def answer(
                                                        on_step)
             if reread or not final.abstained:
                 final, steps, asked = again, reread, reasked
+    if not steps and not final.abstained and shape is not None and cfg.prefer_described and \
+            shape.describes_answer is not None:
+        final = answer_described(shape.describes_answer, final, question, expects,
+                                 final.hits[: min(cfg.prompt.max_passages, cfg.top_k)],
+                                 reader.document_text)
     if steps:
         last = _step(asked, final)
         steps.append(last)

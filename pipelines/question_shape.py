@@ -60,6 +60,7 @@ from pipelines.comparison import (
     plan_than,
     plan_yes_no,
 )
+from pipelines.coverage import AnswerDescription, answer_description
 from pipelines.described import Description, descriptions
 from pipelines.question_parts import AUX as _AUX
 from pipelines.question_parts import BE as _BE
@@ -135,6 +136,10 @@ class QuestionShape:
     # Noun phrases that describe another entity than the answer ("a painter known for
     # ..."): an answer that is one of them is a hop, not the answer (pipelines.described).
     described: tuple[Description, ...] = ()
+    # What the question says of its answer, when it describes it ("Which comedy produced
+    # by X had ...?"): the reader's pick is checked against the other candidates
+    # (pipelines.coverage).
+    describes_answer: AnswerDescription | None = None
 
 
 def analyse(nlp: Language, question: str,
@@ -162,13 +167,18 @@ def analyse(nlp: Language, question: str,
         return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
     plan = plan_comparison(nlp, question, label)  # "the founding of X or the founding of Y"
     if plan is not None or _is_comparison(question, doc):
-        return QuestionShape(question, "comparison", expects, comparison=plan)
+        return QuestionShape(question, "comparison", expects, comparison=plan,
+                             describes_answer=None if plan is not None or " or " in question
+                             else answer_description(list(doc), wh_phrase(list(doc))))
     tokens = list(doc)
-    described = descriptions(tokens, wh_phrase(tokens), _NOT_ENTITY_HEADS | _GENERIC_PERSON)
+    wh = wh_phrase(tokens)
+    described = descriptions(tokens, wh, _NOT_ENTITY_HEADS | _GENERIC_PERSON)
     bridge = find_bridge(doc, verb_words(nlp))
     if bridge is not None:
-        return QuestionShape(question, "bridge", expects, bridge, described=described)
-    return QuestionShape(question, "single", expects, described=described)
+        return QuestionShape(question, "bridge", expects, bridge, described=described,
+                             describes_answer=answer_description(tokens, wh))
+    return QuestionShape(question, "single", expects, described=described,
+                         describes_answer=answer_description(tokens, wh))
 
 
 def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> None:

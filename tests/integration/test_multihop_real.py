@@ -197,6 +197,37 @@ def test_descriptive_phrases_outside_the_wh_phrase(nlp, question, expected):
         assert question[d.start:].startswith(d.phrase)
 
 
+# Questions that describe their answer (pipelines.coverage): (question, asked nouns, person,
+# some description words) or None when the description is another entity's.
+DESCRIBES_ANSWER = [
+    ("Which 1987 Marathi comedy produced by Ira Desh had music by Lata Vane?", ("comedy",),
+     False, {"produc", "ira", "lata"}),
+    ("Who acted in both Blue Harbour and the band Tiderunners?", (), True,
+     {"act", "harbour", "tiderunner"}),
+    # a closing wh-phrase: its own words only
+    ("Tarvik's third album featured a guest appearance by which singer, actor and dancer "
+     "from Lyon?", ("singer",), True, {"actor", "dancer", "lyon"}),
+    ("Which show does Ivo Marsh host?", None, None, None),
+    ("The author of Night Harbour was the second wife of what singer?", None, None, None),
+    ("Which city was the band formed in?", None, None, None),
+    ("Who was Ivo Marsh married to?", None, None, None),
+    ("In which city is Acme based?", None, None, None),
+]
+
+
+@pytest.mark.parametrize(("question", "heads", "person", "words"), DESCRIBES_ANSWER)
+def test_questions_that_describe_their_answer(nlp, question, heads, person, words):
+    found = analyse(nlp, question).describes_answer
+    if heads is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.heads, found.person) == (heads, person)
+    assert words <= set(found.words)
+    if "Tarvik" in question:
+        assert "album" not in found.words
+
+
 def test_a_long_title_the_graph_knows_stays_one_name(nlp):
     title = "Anna and the Long, Cold, Very Wet Walk Home"  # eleven tokens
     q = f"Which university did the author of {title} attend?"

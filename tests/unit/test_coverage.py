@@ -1,0 +1,109 @@
+"""The candidate whose evidence states most of a question that describes its answer
+(pipelines.coverage); hand-written passages, no model."""
+
+from __future__ import annotations
+
+from pipelines.coverage import AnswerDescription, better_described
+from tests.fakes_llm import make_hit
+
+Q_FILM = ("Which 1987 Marathi comedy produced by Ira Desh had music by the only female "
+          "composer of Marathi cinema?")
+FILM = AnswerDescription(
+    heads=("comedy",), person=False,
+    words=("1987", "marathi", "comedy", "produc", "ira", "desh", "music", "only", "female",
+           "composer", "cinema"))
+
+
+def _hits(*docs):
+    return [make_hit(text, doc_id=f"d{i}", title=title, rank=i + 1)
+            for i, (title, text) in enumerate(docs)]
+
+
+FILMS = _hits(
+    ("Hasya (film)", "Hasya is a 1987 Marathi comedy film, produced by Ravi Kale. Music was "
+     "by Anil Rao."),
+    ("Tamasha Raat", "Tamasha Raat is a 1987 Marathi comedy film, produced by Ira Desh. Its "
+     "music was composed by Lata Vane."),
+    ("Lata Vane", "Lata Vane is an Indian singer and composer. She is the only female "
+     "composer of Marathi cinema."),
+    ("Pune Talkies", "Pune Talkies is a studio that made Marathi films in the 1980s."),
+)
+
+
+def test_the_candidate_stating_more_of_the_question_replaces_the_readers_pick():
+    better = better_described(FILM, "Hasya", Q_FILM, FILMS)
+    assert better is not None
+    assert better.name == "Tamasha Raat"
+    # its own passage first, then the passage about the composer its passage names
+    assert better.passages == (2, 3)
+    assert better.coverage > better.answer_coverage + 1.0
+
+
+def test_the_readers_pick_stands_when_no_candidate_states_clearly_more():
+    assert better_described(FILM, "Tamasha Raat", Q_FILM, FILMS) is None
+    # the margin is what "clearly" means
+    assert better_described(FILM, "Hasya", Q_FILM, FILMS, margin=50.0) is None
+
+
+def test_a_candidate_must_be_defined_as_the_asked_noun():
+    # the studio's passage states as much, but a studio is no comedy
+    studio = AnswerDescription(heads=("comedy",), person=False,
+                               words=("marathi", "film", "1980"))
+    assert better_described(studio, "Hasya", "Which comedy ...?", FILMS) is None
+
+
+def test_who_asks_for_a_subject_defined_by_a_person_noun():
+    q = "Who acted in both Blue Harbour and the band Tiderunners?"
+    who = AnswerDescription(heads=(), person=True,
+                            words=("act", "blue", "harbour", "band", "tiderunner"))
+    hits = _hits(
+        ("Blue Harbour", "Blue Harbour is a 2011 sitcom. It starred Ivo Marsh, Sela Rhee and "
+         "Tom Ruiz."),
+        ("Sela Rhee", "Sela Rhee is a Korean actress and singer. She was a member of the band "
+         "Tiderunners."),
+        ("Tiderunners", "Tiderunners is a Korean band formed in 2009."),
+    )
+    better = better_described(who, "Ivo Marsh", q, hits)
+    assert better is not None and better.name == "Sela Rhee"
+    assert better.passages == (2, 1, 3)  # her own passage first, then in the order shown
+    # a name the question gives is no candidate, nor a form of the reader's answer
+    assert better_described(who, "Sela", q, hits) is None
+
+
+def test_nothing_to_weigh_without_two_passages_or_an_answer():
+    assert better_described(FILM, "Hasya", Q_FILM, FILMS[:1]) is None
+    assert better_described(FILM, " ", Q_FILM, FILMS) is None
+
+
+def test_answer_returns_the_better_described_candidate_and_says_why(fake_kb):
+    from kgqa.types import Document
+    from pipelines.ingest import IngestOptions
+    from pipelines.qa import QAConfig
+    from pipelines.question_shape import QuestionShape
+    from tests.fakes_llm import ScriptedGenerator
+    from tests.qa_support import ask
+
+    fake_kb.ingest([Document(f"d{i}.md", title, text) for i, (title, text) in enumerate(
+        [(h.title, h.chunk.text) for h in FILMS])], options=IngestOptions(progress=False))
+    shape = QuestionShape(Q_FILM, "single", "any", describes_answer=FILM)
+    ans = ask(fake_kb, Q_FILM, ScriptedGenerator("Hasya [1]"), analyse=lambda q: shape)
+    assert ans.text == "Tamasha Raat"
+    assert ans.citations and ans.citations[0].title == "Tamasha Raat"
+    assert [(r.reply, r.why) for r in ans.refused] == [
+        ("Hasya", "Tamasha Raat's passages state more of the question")]
+    off = ask(fake_kb, Q_FILM, ScriptedGenerator("Hasya [1]"), analyse=lambda q: shape,
+              config=QAConfig(mode="vector", prefer_described=False))
+    assert off.text == "Hasya" and off.refused == ()
+
+
+def test_a_candidate_whose_name_says_another_kind_is_none():
+    q = "Who runs Kelso Printers?"
+    who = AnswerDescription(heads=(), person=True, words=("run", "kelso", "printer"))
+    hits = _hits(
+        ("Kelso Printers", "Kelso Printers is a print shop in Leith, run by Ada Kelso."),
+        ("Leith Press", "Leith Press is the editor and imprint that runs Kelso Printers."),
+    )
+    # its passage calls it by a person noun (any margin lets it in) ...
+    assert better_described(who, "Ada Kelso", q, hits, margin=-1.0).name == "Leith Press"
+    # ... but "Press" names a company
+    assert better_described(who, "Ada Kelso", q, hits, margin=-1.0, expects="person") is None
