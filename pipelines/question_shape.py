@@ -423,8 +423,8 @@ def _acceptable(tokens: Sequence[Token], c: _Candidate, wh: tuple[int, int] | No
         return False  # "the Porto flood of 2016", "the Tarvik bridge closure": a named thing
     if c.link == "possessive" and tokens[c.head].lower_ in ("name", "names"):
         return False
-    names = [t for t in tokens[c.start + 1 : c.end] if t.text[:1].isupper() and (
-             t.tag_ in ("NNP", "NNPS") or not t.is_sent_start)]
+    names = [t for t in tokens[c.start + 1 : c.end] if t.text[:1].isupper() and t.i != c.head
+             and (t.tag_ in ("NNP", "NNPS") or not t.is_sent_start)]  # not "the DJ of ..."
     if c.link == "possessive":
         names = [t for t in tokens[c.start : c.head] if t.tag_ in ("NNP", "NNPS") or t.is_title]
     if not names:

@@ -52,6 +52,10 @@ SHAPES = [
     ("When did the city where the next Games will be held become a capital?", "bridge",
      "the city where the next Games will be held",
      "What is the city where the next Games will be held?", "When did X become a capital?"),
+    # an upper-case common noun ("DJ") is no name to anchor a bridge
+    ("Who was the DJ of the album produced by the founder of Quillon Systems Group?", "bridge",
+     "the founder of Quillon Systems Group", "Who is the founder of Quillon Systems Group?",
+     "Who was the DJ of the album produced by X?"),
     # the bridge is the subject, before the verb and the wh-phrase
     ("The state where Lena Brook died has how many districts?", "bridge",
      "The state where Lena Brook died", "What is the state where Lena Brook died?",
