@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING
 
 from kgqa.types import Answer, Refusal
 from llm.grounding import ground_answer, sentence_spans
-from llm.words import STOP, stem, tokens
+from llm.words import STOP, stem
+from llm.words import tokens as words_of
 from pipelines.answer_form import in_asked_form
 from pipelines.answer_type import AnswerType, fit, is_person_noun
 from pipelines.described import definitions, plural_of
@@ -62,7 +63,7 @@ class AnswerDescription:
     words: tuple[str, ...]
 
 
-def answer_description(tokens_: Sequence[Token],
+def answer_description(tokens: Sequence[Token],
                        wh: tuple[int, int] | None) -> AnswerDescription | None:
     """The description of the answer when the question is one (module docstring), from
     the question's tokens and its wh-phrase's token range
@@ -70,15 +71,15 @@ def answer_description(tokens_: Sequence[Token],
     if wh is None:
         return None
     start, end = wh
-    at = next((i for i in range(start, end) if tokens_[i].lower_ in ("which", "what", "who")),
+    at = next((i for i in range(start, end) if tokens[i].lower_ in ("which", "what", "who")),
               None)
     if at is None:
         return None
-    word = tokens_[at].lower_
-    heads = tuple(t.lower_ for t in tokens_[at + 1 : end] if t.tag_ in ("NN", "NNS"))
+    word = tokens[at].lower_
+    heads = tuple(t.lower_ for t in tokens[at + 1 : end] if t.tag_ in ("NN", "NNS"))
     if word != "who" and not heads:
         return None
-    after = [t for t in tokens_[end:] if not t.is_punct]
+    after = [t for t in tokens[end:] if not t.is_punct]
     if at == 0:  # the wh-phrase opens the question: is it the subject?
         if not after or after[0].lower_ in DO or after[0].lower_ in AUX - BE:
             return None  # "Which show does X host?"
@@ -89,9 +90,9 @@ def answer_description(tokens_: Sequence[Token],
     else:  # the wh-phrase must close the question and say more than its noun
         if any(t.tag_.startswith("VB") for t in after) or not after:
             return None
-    said = tokens_ if at == 0 else tokens_[at:]  # a closing wh-phrase: its own words
+    said = tokens if at == 0 else tokens[at:]  # a closing wh-phrase: its own words
     words = tuple(dict.fromkeys(
-        stem(w) for t in said if not t.is_punct for w in tokens(t.text)
+        stem(w) for t in said if not t.is_punct for w in words_of(t.text)
         if w not in _NOT_DESCRIPTION))
     person = word == "who" or any(is_person_noun(h) for h in heads)
     return AnswerDescription(heads, person, words)
@@ -202,7 +203,7 @@ def _subject(title: str) -> str:
 
 
 def _stems(text: str) -> list[str]:
-    return [stem(w) for w in tokens(text) if w not in _NOT_DESCRIPTION]
+    return [stem(w) for w in words_of(text) if w not in _NOT_DESCRIPTION]
 
 
 __all__ = ["AnswerDescription", "Covered", "answer_described", "answer_description",
