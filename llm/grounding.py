@@ -319,7 +319,8 @@ def answer_fits_question(answer: str, question: str) -> bool:
 
     Three mistakes a small model makes often are caught: answering with the
     question's own subject ("Heinkel HD 23" to "Heinkel HD 23 was developed
-    when?"), unless it is one side of a choice ("X or Y?", "between X and Y",
+    when?"; a person's full name for the two words the question gives),
+    unless it is one side of a choice ("X or Y?", "between X and Y",
     not "X and another sport"); answering a when/how-many question with no date or number in it; and
     "yes"/"no" to a question that is not a yes/no question.
 
@@ -334,6 +335,10 @@ def answer_fits_question(answer: str, question: str) -> bool:
     False
     >>> answer_fits_question("Peter Bonetti", "Who scored for Peter Bonetti's team?")
     False
+    >>> answer_fits_question("Audrey Mae Sheppard Williams", "Who was Audrey Williams with?")
+    False
+    >>> answer_fits_question("Hank Williams Jr.", "Who is the son of Hank Williams?")
+    True
     >>> answer_fits_question("Korn's Groovy Pirate Ghost Mystery",
     ...                      "What song debuted in Korn's Groovy Pirate Ghost Mystery?")
     False
@@ -352,6 +357,8 @@ def unfit_reason(answer: str, question: str) -> str | None:
     if want and want <= q_words and not named and not _is_option(
             answer, _LEADING_CONJUNCTION.sub("", question)):
         return "the question's own words"
+    if _longer_form(answer, question):
+        return "the full name of a person the question names"
     if normalize_answer(answer) in ("yes", "no"):
         return None if is_yes_no_question(question) else "yes/no to a question that is not"
     if is_yes_no_question(question) and not _OPEN_WORDS.search(question):
@@ -362,6 +369,18 @@ def unfit_reason(answer: str, question: str) -> str | None:
     if re.search(r"\bhow\s+many\s+years\b", q) and re.fullmatch(r"\s*(?:1\d|20)\d\d\s*", answer):
         return "a year, not a number of years"  # "How many years after X did Y open?"
     return "no number" if _ASKS_NUMBER.search(q) and not _HAS_NUMBER.search(answer) else None
+
+
+def _longer_form(answer: str, question: str) -> bool:
+    """``answer`` is a name of the question with middle words added: "Audrey Mae Sheppard
+    Williams" for "Audrey Williams" (not "Hank Williams Jr." for "Hank Williams")."""
+    words = answer.split()
+    if len(words) < 3 or not all(w[:1].isupper() for w in words):
+        return False
+    for m in re.finditer(r"\b([A-Z][\w.-]*)\s+([A-Z][\w.-]*)\b(?!\s+[A-Z])", question):
+        if (words[0], words[-1]) == (m.group(1), m.group(2)):
+            return True
+    return False
 
 
 _ASKED_NOUN = re.compile(r"(?i)\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:is|was|are|"

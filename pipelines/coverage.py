@@ -32,11 +32,14 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from nltk.stem.snowball import SnowballStemmer
 
 from kgqa.types import Answer, Refusal
 from llm.grounding import ground_answer, sentence_spans
-from llm.words import STOP, stem
+from llm.words import STOP
 from llm.words import tokens as words_of
 from pipelines.answer_form import in_asked_form
 from pipelines.answer_type import AnswerType, fit, is_person_noun
@@ -48,7 +51,10 @@ if TYPE_CHECKING:
 
     from kgqa.types import Hit
 
-_NOT_DESCRIPTION = STOP | {"which", "what", "who", "name", "one", "two"}
+# words that say when, not what: "Who leads X today?" is not answered by a passage's "today"
+_NOT_DESCRIPTION = STOP | {"which", "what", "who", "name", "one", "two", "today", "now",
+                           "currently", "current", "still", "ever", "once", "later",
+                           "recently", "formerly", "presently"}
 _TITLE_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -56,7 +62,7 @@ _TITLE_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 class AnswerDescription:
     """What a question says of its answer: ``heads`` are the wh-phrase's nouns, lower
     case ("comedy"; none for "who"), ``person`` whether a person is asked for, and
-    ``words`` the question's content words, stemmed (``llm.words.stem``)."""
+    ``words`` the question's content words, stemmed (Porter2: NLTK's Snowball stemmer)."""
 
     heads: tuple[str, ...]
     person: bool
@@ -92,7 +98,7 @@ def answer_description(tokens: Sequence[Token],
             return None
     said = tokens if at == 0 else tokens[at:]  # a closing wh-phrase: its own words
     words = tuple(dict.fromkeys(
-        stem(w) for t in said if not t.is_punct for w in words_of(t.text)
+        _stem(w) for t in said if not t.is_punct for w in words_of(t.text)
         if w not in _NOT_DESCRIPTION))
     person = word == "who" or any(is_person_noun(h) for h in heads)
     return AnswerDescription(heads, person, words)
@@ -122,15 +128,15 @@ def better_described(description: AnswerDescription, answer: str, question: str,
     """
     if len(shown) < 2 or not answer.strip():
         return None
-    sentences = [[set(_stems(h.chunk.text[a:b])) for a, b in sentence_spans(h.chunk.text)]
+    sentences = [[set(stems(h.chunk.text[a:b])) for a, b in sentence_spans(h.chunk.text)]
                  for h in shown]
     held = [set().union(*s) if s else set() for s in sentences]
-    subjects = [_stems(_subject(h.title)) for h in shown]
+    subjects = [stems(_subject(h.title)) for h in shown]
     weight = {w: math.log(1 + len(shown) / (1 + sum(w in h for h in held)))
               for w in description.words}
 
     def evidence(name: str) -> tuple[float, tuple[int, ...]]:
-        own = _stems(name)
+        own = stems(name)
         if not own:
             return 0.0, ()
         found: set[str] = set()
@@ -149,20 +155,20 @@ def better_described(description: AnswerDescription, answer: str, question: str,
                         passages.append(j + 1)
                 continue
             naming = [s for s in sentences[i] if all(w in s for w in own)]
-            if naming:
-                found = found.union(*naming)
+            if naming:  # a passage's sentences speak of its subject ("It was led by X")
+                found = found.union(*naming, subjects[i])
                 passages.append(i + 1)
         return sum(weight[w] for w in description.words if w in found and w not in own), \
             tuple(sorted(set(passages), key=lambda n: (n not in mine, n)))
 
     answer_coverage, _ = evidence(answer)
-    answer_words = set(_stems(answer))
-    asked = set(_stems(question))
+    answer_words = set(stems(answer))
+    asked = set(stems(question))
     best: Covered | None = None
     for h in shown:
         name = _subject(h.title)
-        own = _stems(name)
-        if not own or answer_words & set(own) or set(own) <= asked or \
+        own = stems(name)
+        if not own or set(own) <= answer_words or answer_words <= set(own) or set(own) <= asked or \
                 fit(expects, name) != "yes" or not _defined_as(name, h, description):
             continue  # the answer itself (or a form of it), or a name the question gives
         coverage, passages = evidence(name)
@@ -202,9 +208,15 @@ def _subject(title: str) -> str:
     return _TITLE_QUALIFIER.sub("", title).strip()
 
 
-def _stems(text: str) -> list[str]:
-    return [stem(w) for w in words_of(text) if w not in _NOT_DESCRIPTION]
+def stems(text: str) -> list[str]:
+    """The content words of ``text`` as coverage compares them: lower case, stemmed."""
+    return [_stem(w) for w in words_of(text) if w not in _NOT_DESCRIPTION]
+
+
+#: The Porter2 ("Snowball") English stemmer, as NLTK implements it: "resigned" and
+#: "resignation" -> "resign", "designer" and "designed" -> "design".
+_stem = lru_cache(maxsize=1 << 16)(SnowballStemmer("english").stem)
 
 
 __all__ = ["AnswerDescription", "Covered", "answer_described", "answer_description",
-           "better_described"]
+           "better_described", "stems"]

@@ -205,9 +205,10 @@ def answer(
                                                        on_step)
             if reread or not final.abstained:
                 final, steps, asked = again, reread, reasked
-    if not steps and not final.abstained and shape is not None and cfg.prefer_described and \
-            shape.describes_answer is not None:
-        final = answer_described(shape.describes_answer, final, question, expects,
+    last_shape = shape if not steps else analyse(asked) if analyse is not None else None
+    if last_shape is not None and last_shape.describes_answer is not None and \
+            cfg.prefer_described and not final.abstained:  # a chain's last question too
+        final = answer_described(last_shape.describes_answer, final, asked, expects,
                                  final.hits[: min(cfg.prompt.max_passages, cfg.top_k)],
                                  reader.document_text)
     if steps:

@@ -119,7 +119,10 @@ class Bridge:
     joint: str = ""  # words put after the answer ("was": "Trent Reznor was born in ...")
 
     def substitute(self, answer: str) -> str:
-        """The source question with the phrase replaced by ``answer``."""
+        """The source question with the phrase replaced by ``answer`` (capitalised when it
+        opens the question: "the Harbour Guild" -> "The Harbour Guild was founded ...")."""
+        if self.start == 0:
+            answer = answer[:1].upper() + answer[1:]
         return tidy(self.source[: self.start] + answer + self.joint + self.source[self.end :])
 
 
