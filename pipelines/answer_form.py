@@ -98,17 +98,41 @@ def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     return with_currency(full_name(ans, expects))
 
 
+_CURRENCY_WORD = (r"(?:euros?|dollars?|pounds?(?:\s+sterling)?|yen|yuan|francs?|kronor|krona|"
+                  r"kroner|krone|rupees?|pesos?|rubles?|roubles?|guilders?|marks?|lire|won)\b")
+_CURRENCY_CODE = r"(?:USD|EUR|GBP|CHF|SEK|NOK|DKK|JPY|CNY|INR|AUD|CAD|NZD|US\$|A\$|C\$)"
+_MONEY = re.compile(rf"[€£$¥₹₩₽₺]|\b{_CURRENCY_CODE}|\b{_CURRENCY_WORD}", re.I)
+_ASKS_PRICE = re.compile(
+    r"\bhow\s+much\b[^?]*\b(?:cost|costs|pay|paid|spend|spent|charge|charged|charges|worth|"
+    r"sell|sold|buy|bought)\b|\b(?:price|cost|fee|fare|budget)\s+(?:of|for)\b", re.I)
+
+
 def with_currency(ans: Answer) -> Answer:
-    """A bare amount with the currency sign its cited sentence gives it: "18,500" ->
-    "€18,500" when the sentence says "costs €18,500"."""
+    """A bare amount with the currency its cited sentence gives it: "18,500" -> "€18,500"
+    when the sentence says "costs €18,500"; "180,000 euros", "EUR 180,000" likewise."""
     text = ans.text.strip()
     if ans.abstained or not re.fullmatch(r"\d[\d,.]*(?:\s+(?:million|billion|thousand))?", text):
         return ans
+    amount = re.escape(text) + r"(?![\d,.]*\d)"
     for c in ans.citations:
-        m = c.supported and re.search(rf"([€£$¥₹])\s?{re.escape(text)}(?![\d,.]*\d)", c.quote)
+        if not c.supported:
+            continue
+        m = re.search(rf"([€£$¥₹]|\b{_CURRENCY_CODE}\s?)\s?{amount}", c.quote)
         if m:
             return replace(ans, text=f"{m.group(1)}{text}")
+        m = re.search(rf"{amount}((?:\s+(?:million|billion|thousand))?\s+{_CURRENCY_WORD})",
+                      c.quote, re.I)
+        if m:
+            return replace(ans, text=f"{text}{m.group(1)}")
     return ans
+
+
+def is_no_price(ans: Answer, question: str) -> bool:
+    """A question about a price answered with an amount that is no money by its own words
+    or its cited sentence ("53" from "a carillon of 53 bells" to "How much did the
+    carillon cost?"): the reader took a count for the price."""
+    return not ans.abstained and bool(_ASKS_PRICE.search(question)) and \
+        not _MONEY.search(ans.text) and bool(re.search(r"\d", ans.text))
 
 
 _WORD = re.compile(r"\S+")

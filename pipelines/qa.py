@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from kgqa.errors import ConfigError
-from kgqa.types import Answer, Chunk, Hit, Refusal, Step
+from kgqa.types import Answer, Hit, Refusal, Step
 from llm.generator import ChatMessage, Generator
 from llm.grounding import (
     ABSTAIN_TEXT,
@@ -49,7 +49,7 @@ from llm.grounding import (
     parse_citations,
     refusal_reason,
 )
-from pipelines.answer_form import in_asked_form, joined, shared_names
+from pipelines.answer_form import in_asked_form, is_no_price, joined, shared_names
 from pipelines.answer_type import AnswerType, Fit, answer_kind, expected_type, fit
 from pipelines.comparison import (
     ComparisonPlan,
@@ -62,6 +62,7 @@ from pipelines.count_reader import read_count
 from pipelines.coverage import answer_described
 from pipelines.described import described_by
 from pipelines.modifier_check import lacks_modifiers
+from pipelines.passages import cached, distinct_passages
 from pipelines.question_shape import QuestionShape
 
 #: ``retrieve(question, top_k)`` -> hits, best first.
@@ -402,7 +403,7 @@ class _Reader:
                  entity_label: Callable[[str], str | None] | None, cfg: QAConfig) -> None:
         self.retrieve = retrieve
         self.generator = generator
-        self.document_text = _cached(document_text) if document_text else None
+        self.document_text = cached(document_text) if document_text else None
         self.entity_label = entity_label
         self.cfg = cfg
         self.retrieve_s = 0.0
@@ -461,9 +462,13 @@ class _Reader:
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
                 used = len(asked)
+        shaped = in_asked_form(ans, question, expects)
+        if is_no_price(shaped, question):  # "53" (bells) to "How much did it cost?"
+            asked.append((shaped.text, "no amount of money"))
+            shaped = Answer(question=question, text=ABSTAIN_TEXT, hits=ans.hits, abstained=True)
         refused = [Refusal(r, why) for k, (r, why) in enumerate(asked)
-                   if why and (k < used or ans.abstained)]
-        return replace(in_asked_form(ans, question, expects), refused=tuple(dict.fromkeys(refused)))
+                   if why and (k < used or shaped.abstained)]
+        return replace(shaped, refused=tuple(dict.fromkeys(refused)))
 
     def _can_avoid(self) -> bool:
         return callable(getattr(self.generator, "generate_avoiding", None))
@@ -512,74 +517,6 @@ def generate(generator: Generator, messages: list[ChatMessage], cfg: QAConfig,
         pieces.append(piece)
         stream_to(piece)
     return "".join(pieces)
-
-
-def distinct_passages(hits: Sequence[Hit], limit: int,
-                      document_text: Callable[[str], str] | None = None) -> list[Hit]:
-    """At most ``limit`` passages, one per document, best first.
-
-    A chunk next to (or overlapping) a better-ranked chunk of the same document
-    is merged into it (the passage then spans both, ``text`` being the
-    document's text between them, so offsets stay exact); other chunks of a
-    document already shown are left out, unless fewer than ``limit`` documents
-    were retrieved, in which case they fill the remaining places in rank order.
-
-    >>> from tests.fakes_llm import make_hit                       # doctest: +SKIP
-    """
-    kept: list[Hit] = []
-    spare: list[Hit] = []
-    by_doc: dict[str, int] = {}
-    for hit in hits:
-        at = by_doc.get(hit.chunk.doc_id)
-        if at is None:
-            by_doc[hit.chunk.doc_id] = len(kept)
-            kept.append(hit)
-            continue
-        merged = _merge(kept[at], hit, document_text)
-        if merged is not None:
-            kept[at] = merged
-        else:
-            spare.append(hit)
-    out = kept[:limit]
-    if len(out) < limit:
-        out += spare[: limit - len(out)]
-        out.sort(key=lambda h: h.rank)
-    return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
-
-
-def _merge(a: Hit, b: Hit, document_text: Callable[[str], str] | None) -> Hit | None:
-    """``a`` widened to cover ``b`` when the two chunks touch, else ``None``."""
-    ca, cb = a.chunk, b.chunk
-    if abs(ca.index - cb.index) != 1 and not (cb.start < ca.end and ca.start < cb.end):
-        return None
-    start, end = min(ca.start, cb.start), max(ca.end, cb.end)
-    if document_text is not None:
-        text = document_text(ca.doc_id)[start:end]
-    elif ca.start <= cb.start <= ca.end:
-        text = ca.text + cb.text[ca.end - cb.start:]
-    elif cb.start <= ca.start <= cb.end:
-        text = cb.text + ca.text[cb.end - ca.start:]
-    else:
-        return None  # a gap between them and no document text to fill it
-    if len(text) != end - start:
-        return None
-    chunk = Chunk(id=ca.id, doc_id=ca.doc_id, index=min(ca.index, cb.index), text=text,
-                  start=start, end=end)
-    scores = {k: max(v, b.scores.get(k, v)) for k, v in a.scores.items()}
-    return replace(a, chunk=chunk, scores=scores,
-                   entities=tuple(dict.fromkeys(a.entities + b.entities)),
-                   paths=a.paths + tuple(p for p in b.paths if p not in a.paths))
-
-
-def _cached(document_text: Callable[[str], str]) -> Callable[[str], str]:
-    cache: dict[str, str] = {}
-
-    def text(doc_id: str) -> str:
-        if doc_id not in cache:
-            cache[doc_id] = document_text(doc_id)
-        return cache[doc_id]
-
-    return text
 
 
 def check_config(cfg: QAConfig) -> QAConfig:

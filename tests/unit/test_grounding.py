@@ -412,6 +412,27 @@ def test_an_amount_is_found_after_its_currency_sign_and_keeps_it():
     ans = ground_answer("How much does a standard Driftline Buoy cost?", "18,500 [1]", [hit])
     assert not ans.abstained and ans.citations[0].supported
     assert in_asked_form(ans, ans.question, "number").text == "€18,500"
+    # a currency written out after the amount, or its code before it
+    for text, reply, shown in (
+            ("A new lathe costs about 180,000 euros.", "180,000", "180,000 euros"),
+            ("A new lathe costs 2 million francs.", "2 million", "2 million francs"),
+            ("A new lathe costs EUR 180,000 delivered.", "180,000", "EUR 180,000")):
+        lathe = ground_answer("How much does a new lathe cost?", f"{reply} [1]",
+                              [make_hit(text, title="Lathe")])
+        assert in_asked_form(lathe, lathe.question, "number").text == shown, text
+
+
+def test_a_count_is_no_price():
+    from pipelines.answer_form import in_asked_form, is_no_price
+
+    q = "How much did the Harbour Carillon cost?"
+    count = ground_answer(q, "53 [1]", [make_hit("The Harbour Carillon has 53 bells.",
+                                                 title="Harbour Carillon")])
+    assert is_no_price(in_asked_form(count, q, "number"), q)
+    price = ground_answer(q, "90,000 [1]", [make_hit("The Harbour Carillon cost 90,000 "
+                                                     "kronor.", title="Harbour Carillon")])
+    assert not is_no_price(in_asked_form(price, q, "number"), q)
+    assert not is_no_price(count, "How many bells does the Harbour Carillon have?")
 
 
 def test_a_region_answered_to_which_city_is_the_city_its_sentence_names_before_it():

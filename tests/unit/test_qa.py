@@ -13,7 +13,8 @@ from kgqa.errors import ConfigError
 from kgqa.types import Document, Refusal
 from pipelines.answer_form import answer_as_dict
 from pipelines.ingest import IngestOptions
-from pipelines.qa import QAConfig, distinct_passages
+from pipelines.passages import distinct_passages
+from pipelines.qa import QAConfig
 from pipelines.question_shape import QuestionShape
 from tests.fakes_llm import ScriptedGenerator, make_hit
 from tests.qa_support import ACME_DOC, ask, bridge_shape, reply_by_question, with_acme
@@ -501,3 +502,9 @@ def test_a_graph_label_alone_makes_an_answer_unlikely_not_wrong(kb):
     ans = ask(kb, "Who founded Acme Robotics?", ScriptedGenerator("Maria Okafor"),
               labels={"Maria Okafor": "LOC"})
     assert ans.text == "Maria Okafor" and ans.refused == ()
+
+
+def test_a_number_that_is_no_money_is_no_price(kb):
+    ans = ask(kb, "How much did the Skyline Station cost?", ScriptedGenerator("1998 [1]"))
+    assert ans.abstained
+    assert Refusal("1998", "no amount of money") in ans.refused
