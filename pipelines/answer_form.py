@@ -29,6 +29,7 @@ from difflib import SequenceMatcher
 from kgqa.text import strip_accents
 from kgqa.types import Answer, Citation, Hit, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
+from llm.grounding import sentence_spans
 from pipelines.answer_type import AnswerType
 
 
@@ -95,7 +96,7 @@ def in_asked_form(ans: Answer, question: str, expects: AnswerType | str) -> Answ
     """``ans`` as its evidence writes it, trimmed to the place asked for, widened to the
     full date or name."""
     ans = full_date(trim_to_place(as_written(ans), question, expects), question, expects)
-    return with_currency(full_name(ans, expects))
+    return with_currency(full_name(died(ans, question), expects))
 
 
 _CURRENCY_WORD = (r"(?:euros?|dollars?|pounds?(?:\s+sterling)?|yen|yuan|francs?|kronor|krona|"
@@ -125,6 +126,56 @@ def with_currency(ans: Answer) -> Answer:
         if m:
             return replace(ans, text=f"{text}{m.group(1)}")
     return ans
+
+
+# Relations a passage states in a few words: (what the question says, what a sentence
+# stating it says, how to say it lacks). A reply read from a sentence with none of them
+# was read from a sentence about something else ("founded in 1889" for "When did X die?").
+_LIFE_SPAN = r"\d{4}\)?\s*[–—-]\s*(?:\d{1,2}\s+[A-Z][a-z]+\s+|[A-Z][a-z]+\s+\d{1,2},?\s+)?\d{4}"
+_RELATIONS = (  # the question's own predicate, not a clause inside it ("where X died")
+    (re.compile(r"\b(?:did|does|do)\b[^?]*\bdie(?:\s+in)?\s*\?\s*$", re.I),
+     re.compile(r"\b(?:die[sd]?|death|dead|killed|passed\s+away|executed|murdered|"
+                r"assassinated|drowned|perished|suicide)\b|" + _LIFE_SPAN, re.I), "dying"),
+    (re.compile(r"\bmarried\s+to\s*\?\s*$|\b(?:did|does|do)\b[^?]*\bmarry\s*\?\s*$|"
+                r"^\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?(?:wife|husband|spouse)\s+of\b|"
+                r"^\s*who\s+(?:is|was|are|were)\s+[^?]*?['’]s\s+(?:wife|husband|spouse)\s*\?",
+                re.I),
+     re.compile(r"\b(?:marr(?:y|ied|ies|iage)|wife|husband|spouse|wed(?:ded|ding)?|"
+                r"widow(?:ed|er)?|partner)\b", re.I), "marriage"),
+    (re.compile(r"^\s*who\s+designed\b|\bdesigned\s+by\s+whom\b|"
+                r"^\s*who\s+(?:is|was)\s+the\s+designer\s+of\b", re.I),
+     re.compile(r"\b(?:design\w*|architect\w*|drew|drawn|engineered)\b", re.I), "design"),
+)
+
+
+def died(ans: Answer, question: str) -> Answer:
+    """The end of the life span a cited sentence gives, for "When did X die?" answered with
+    its start ("1872" from "Oskar Brenner (1872–1941) was ..." -> "1941")."""
+    text = ans.text.strip()
+    if ans.abstained or not text or not _RELATIONS[0][0].search(question):
+        return ans
+    for c in ans.citations:
+        m = re.search(r"\(([^()]*?\d{4})\s*[–—-]\s*([^()]*?\d{4})\)", c.quote) if c.supported \
+            else None
+        if m and text in m.group(1) and text not in m.group(2):
+            return replace(ans, text=m.group(2).strip())
+    return ans
+
+
+def unsaid_relation(ans: Answer, question: str) -> str | None:
+    """Why ``ans`` is no answer when the question asks a death, a marriage or a design
+    and no sentence it cites, nor any shown sentence naming it, says one ("its sentences
+    say nothing of dying"), else None."""
+    if ans.abstained:
+        return None
+    name = ans.text.strip().casefold()
+    quotes = [c.quote for c in ans.citations if c.supported] + [
+        h.chunk.text[a:b] for h in ans.hits for a, b in sentence_spans(h.chunk.text)
+        if name and name in h.chunk.text[a:b].casefold()]
+    for asks, says, what in _RELATIONS:
+        if asks.search(question) and not any(says.search(q) for q in quotes):
+            return f"its sentences say nothing of {what}"
+    return None
 
 
 def is_no_price(ans: Answer, question: str) -> bool:

@@ -49,7 +49,13 @@ from llm.grounding import (
     parse_citations,
     refusal_reason,
 )
-from pipelines.answer_form import in_asked_form, is_no_price, joined, shared_names
+from pipelines.answer_form import (
+    in_asked_form,
+    is_no_price,
+    joined,
+    shared_names,
+    unsaid_relation,
+)
 from pipelines.answer_type import AnswerType, Fit, answer_kind, expected_type, fit
 from pipelines.comparison import (
     ComparisonPlan,
@@ -463,8 +469,10 @@ class _Reader:
                                     max_passages=prompt.max_passages)  # fmt: skip
                 used = len(asked)
         shaped = in_asked_form(ans, question, expects)
-        if is_no_price(shaped, question):  # "53" (bells) to "How much did it cost?"
-            asked.append((shaped.text, "no amount of money"))
+        unsaid = "no amount of money" if is_no_price(shaped, question) else \
+            unsaid_relation(shaped, question)  # "53" (bells) to "How much did it cost?"
+        if unsaid:
+            asked.append((shaped.text, unsaid))
             shaped = Answer(question=question, text=ABSTAIN_TEXT, hits=ans.hits, abstained=True)
         refused = [Refusal(r, why) for k, (r, why) in enumerate(asked)
                    if why and (k < used or shaped.abstained)]

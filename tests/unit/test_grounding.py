@@ -449,3 +449,27 @@ def test_a_region_answered_to_which_city_is_the_city_its_sentence_names_before_i
     assert trimmed("It has offices in Paris, London and Rome.", "London") == "London"  # a list
     assert trimmed("She was born in Young, New South Wales and grew up in Ballina, New South "
                    "Wales.", "New South Wales") == "Young"  # the first it names
+
+
+def test_a_death_marriage_or_design_must_be_said_by_a_sentence_naming_the_answer():
+    from pipelines.answer_form import in_asked_form, unsaid_relation
+
+    founded = make_hit("Castell Brothers was founded in 1889 by Jules Castell.", title="Castell")
+    q = "In which year did Jules Castell die?"
+    ans = ground_answer(q, "1889 [1]", [founded])
+    assert unsaid_relation(ans, q) == "its sentences say nothing of dying"
+    life = make_hit("Oskar Brenn (1872–1941) was a German toolmaker.", title="Oskar Brenn")
+    q = "When did Oskar Brenn die?"
+    ans = in_asked_form(ground_answer(q, "1872 [1]", [life]), q, "date")
+    assert ans.text == "1941" and unsaid_relation(ans, q) is None  # the span's end
+    lineup = make_hit("The festival opened with Lena Marsh and Tomas Okafor. Okafor's wife, "
+                      "Ines Vale, sang.", title="Festival")
+    q = "Who is Lena Marsh married to?"
+    assert unsaid_relation(ground_answer(q, "Tomas Okafor [1]", [lineup]), q) == \
+        "its sentences say nothing of marriage"
+    # a clause inside the question is not what it asks
+    q = "Where did the Nets play in the state where the writer died?"
+    assert unsaid_relation(ground_answer(q, "Tomas Okafor [1]", [lineup]), q) is None
+    q = "Who designed the Harbour Tower?"
+    tower = make_hit("The Harbour Tower was designed by Ines Vale in 1931.", title="Tower")
+    assert unsaid_relation(ground_answer(q, "Ines Vale [1]", [tower]), q) is None
