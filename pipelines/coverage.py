@@ -18,12 +18,15 @@ the second wife of what singer?" (nothing describes the singer).
 :func:`better_described` then weighs the evidence. A candidate is the subject
 of a shown passage whose defining sentence calls it one of the asked nouns
 ("Navvulata is a 1998 Telugu comedy film ..." for "which comedy"; any person
-noun for "who"). A name's evidence is its own passage and the sentences of the
-other shown passages that name it; its coverage is the question's words found
-there (its own words aside), each weighted by how few of the shown passages hold
-it, a local inverse document frequency (Sparck Jones, 1972), so words every
-passage shares decide nothing. A candidate replaces the reader's answer only
-when its coverage exceeds the answer's by a margin.
+noun for "who"). A name's evidence is its own passage, the shown passages about
+names that passage gives, and the sentences of the other shown passages that
+name it, each with that passage's subject ("Since 2009 it has been led by X" is
+about the foundry the passage is about). Its coverage is the question's words
+found there (its own words and words of time aside), stemmed by Porter2 (NLTK's
+Snowball stemmer), each weighted by how few of the shown passages hold it, a
+local inverse document frequency (Sparck Jones, 1972), so words every passage
+shares decide nothing. A candidate replaces the reader's answer only when its
+coverage exceeds the answer's by a margin.
 """
 
 from __future__ import annotations
