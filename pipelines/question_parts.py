@@ -129,6 +129,13 @@ def subject_end(tokens: Sequence[Token], wh: tuple[int, int] | None,
     stop = end
     while aux in DO and stop - 1 > first and tokens[stop - 1].tag_ in ("IN", "RP"):
         stop -= 1
+    if aux in DO and lexicon is not None:  # "did the founder of Acme | train as ...": a verb
+        for i in range(head + 1, e):  # the tagger called a noun, after the phrase's name
+            t = tokens[i]
+            if t.is_lower and t.tag_ in ("NN", "NNS", "VB", "VBP") and t.lower_ in \
+                    lexicon.verbs and tokens[i - 1].tag_ in ("NNP", "NNPS") and \
+                    (i + 1 >= end or tokens[i + 1].tag_ in ("IN", "DT", "RP", "TO")):
+                return i
     if not clause and e < stop:  # (after "do", a phrase running to the end holds the verb)
         return e
     if aux in DO:

@@ -52,6 +52,10 @@ SHAPES = [
     ("When did the city where the next Games will be held become a capital?", "bridge",
      "the city where the next Games will be held",
      "What is the city where the next Games will be held?", "When did X become a capital?"),
+    # after "did", a verb the tagger calls a noun ends the subject ("train")
+    ("Where did the founder of Quillon Systems train as an engineer?", "bridge",
+     "the founder of Quillon Systems", "Who is the founder of Quillon Systems?",
+     "Where did X train as an engineer?"),
     # an upper-case common noun ("DJ") is no name to anchor a bridge
     ("Who was the DJ of the album produced by the founder of Quillon Systems Group?", "bridge",
      "the founder of Quillon Systems Group", "Who is the founder of Quillon Systems Group?",
@@ -207,7 +211,7 @@ DESCRIBES_ANSWER = [
     ("Which 1987 Marathi comedy produced by Ira Desh had music by Lata Vane?", ("comedy",),
      False, {"produc", "ira", "lata"}),
     ("Who acted in both Blue Harbour and the band Tiderunners?", (), True,
-     {"act", "harbour", "tiderunner"}),
+     {"act", "harbour", "tiderunn"}),  # Porter2 stems
     # a closing wh-phrase: its own words only
     ("Tarvik's third album featured a guest appearance by which singer, actor and dancer "
      "from Lyon?", ("singer",), True, {"actor", "dancer", "lyon"}),
