@@ -142,6 +142,12 @@ _RELATIONS = (  # the question's own predicate, not a clause inside it ("where X
                 re.I),
      re.compile(r"\b(?:marr(?:y|ied|ies|iage)|wife|husband|spouse|wed(?:ded|ding)?|"
                 r"widow(?:ed|er)?|partner)\b", re.I), "marriage"),
+    (re.compile(r"^\s*(?:when|in\s+(?:what|which)\s+year|what\s+year)\s+(?:was|were|did|is|are)"
+                r"\s[^?]*?\b(?:founded|established|formed|opened|open|launched|created|"
+                r"incorporated|built|set\s+up)(?:\s+in)?\s*\?\s*$", re.I),
+     re.compile(r"\b(?:found\w*|establish\w*|form(?:ed|ing|ation)|open\w*|launch\w*|creat\w*|"
+                r"incorporat\w*|buil[td]\w*|set\s+up|start\w*|began|begun|inaugurat\w*|"
+                r"dates?\s+(?:back|from))\b", re.I), "founding or opening"),
     (re.compile(r"^\s*who\s+designed\b|\bdesigned\s+by\s+whom\b|"
                 r"^\s*who\s+(?:is|was)\s+the\s+designer\s+of\b", re.I),
      re.compile(r"\b(?:design\w*|architect\w*|drew|drawn|engineered)\b", re.I), "design"),
@@ -163,9 +169,9 @@ def died(ans: Answer, question: str) -> Answer:
 
 
 def unsaid_relation(ans: Answer, question: str) -> str | None:
-    """Why ``ans`` is no answer when the question asks a death, a marriage or a design
-    and no sentence it cites, nor any shown sentence naming it, says one ("its sentences
-    say nothing of dying"), else None."""
+    """Why ``ans`` is no answer when the question asks a death, a marriage, a design, a
+    founding or an opening and no sentence it cites, nor any shown sentence naming it, says
+    one ("its sentences say nothing of dying"), else None."""
     if ans.abstained:
         return None
     name = ans.text.strip().casefold()
@@ -176,6 +182,42 @@ def unsaid_relation(ans: Answer, question: str) -> str | None:
         if asks.search(question) and not any(says.search(q) for q in quotes):
             return f"its sentences say nothing of {what}"
     return None
+
+
+_EVENT_DATE = re.compile(r"\b(?:\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},\s+\d{4}|"
+                         r"(?:1[0-9]|20)\d\d)\b")
+
+
+def read_event_date(question: str, hits: Sequence[Hit]) -> tuple[str, int] | None:
+    """``(date, passage number)`` for "When did X open/die?", "When was X founded?" read
+    off X's own passage (its title, less a bracketed qualifier, is in the question): the
+    first date of its first sentence that says the event ("It opened in 1934."); None
+    when the question asks no such event or no such sentence is shown. For when every
+    reply was refused (:func:`unsaid_relation`): the reader may keep naming another
+    event's year from the same passages."""
+    says = next((s for asks, s, what in _RELATIONS if what in ("dying", "founding or opening")
+                 and asks.search(question)), None)
+    if says is None:
+        return None
+    for n, h in enumerate(hits, start=1):
+        subject = re.sub(r"\s*\([^()]*\)\s*$", "", h.title).strip()
+        if not subject or subject.casefold() not in question.casefold():
+            continue
+        for a, b in sentence_spans(h.chunk.text):
+            sentence = h.chunk.text[a:b]
+            date = _EVENT_DATE.search(sentence) if says.search(sentence) else None
+            if date:
+                return date.group(0), n
+    return None
+
+
+def unsaid(ans: Answer, question: str, expects: AnswerType | str) -> str | None:
+    """Why ``ans``, as it would be answered, does not say what the question asks (a price
+    that is no money, a death, marriage, design, founding or opening its sentences do not
+    state), else None."""
+    shaped = in_asked_form(ans, question, expects)
+    return "no amount of money" if is_no_price(shaped, question) else \
+        unsaid_relation(shaped, question)
 
 
 def is_no_price(ans: Answer, question: str) -> bool:

@@ -51,10 +51,10 @@ from llm.grounding import (
 )
 from pipelines.answer_form import (
     in_asked_form,
-    is_no_price,
     joined,
+    read_event_date,
     shared_names,
-    unsaid_relation,
+    unsaid,
 )
 from pipelines.answer_type import AnswerType, Fit, answer_kind, expected_type, fit
 from pipelines.comparison import (
@@ -111,7 +111,9 @@ class QAConfig:
     # better-aligned of the two answers is kept. 0 turns this off.
     min_alignment: float = 0.3
     # A question that expects a number and got no supported answer takes the count
-    # its best-matching evidence sentence states (pipelines.count_reader).
+    # its best-matching evidence sentence states (pipelines.count_reader); one asking when
+    # X opened, was founded or died, the date X's own passage gives with that event
+    # (pipelines.answer_form.read_event_date).
     read_counts: bool = True
     # "Are A and B both American directors?": an option's "yes" turns to "no" when
     # evidence about it is found and does not say "American" (pipelines.modifier_check).
@@ -460,8 +462,9 @@ class _Reader:
                                                  (*avoid, *dict.fromkeys(unfit)))
             asked.append((reply, why))
             used = len(asked) - 1
-        if ans.abstained and expects == "number" and cfg.read_counts:
-            counted = read_count(question, hits[: prompt.max_passages])
+        if ans.abstained and expects in ("number", "date") and cfg.read_counts:
+            counted = (read_count if expects == "number" else read_event_date)(
+                question, hits[: prompt.max_passages])
             if counted is not None:
                 value, n = counted
                 ans = ground_answer(question, f"{value} [{n}]", hits,
@@ -469,10 +472,9 @@ class _Reader:
                                     max_passages=prompt.max_passages)  # fmt: skip
                 used = len(asked)
         shaped = in_asked_form(ans, question, expects)
-        unsaid = "no amount of money" if is_no_price(shaped, question) else \
-            unsaid_relation(shaped, question)  # "53" (bells) to "How much did it cost?"
-        if unsaid:
-            asked.append((shaped.text, unsaid))
+        lacks = unsaid(ans, question, expects)  # the count reader's number is no price either
+        if lacks:
+            asked.append((shaped.text, lacks))
             shaped = Answer(question=question, text=ABSTAIN_TEXT, hits=ans.hits, abstained=True)
         refused = [Refusal(r, why) for k, (r, why) in enumerate(asked)
                    if why and (k < used or shaped.abstained)]
@@ -505,13 +507,16 @@ class _Reader:
             declined = is_refusal(reply) or not reply.strip()
             why = "" if declined else refusal_reason(question, raw, hits[: prompt.max_passages])
             return ans, "yes", reply, why
+        abstain = Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
+        lacks = unsaid(ans, question, expects)  # "53" (bells) to "How much did it cost?"
+        if lacks:
+            return abstain, "no", reply, lacks
         if not self.cfg.check_type:
             return ans, "yes", reply, ""
         label = self.entity_label(ans.text) if self.entity_label is not None else None
         verdict = fit(expects, ans.text, label=label)
         if verdict != "no":
             return ans, verdict, reply, ""
-        abstain = Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
         return abstain, "no", reply, f"not {_KIND_WORDS.get(str(expects), 'of the kind asked')}"
 
 

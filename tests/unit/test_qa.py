@@ -70,8 +70,13 @@ def test_an_unsupported_answer_gets_a_second_look_with_the_passages_reversed(kb)
 def test_second_look_can_be_turned_off(kb):
     gen = ScriptedGenerator(["Mars", "1998"])
     ans = ask(kb, "When was Acme Robotics founded?", gen,
-              config=QAConfig(mode="vector", second_look=False))
+              config=QAConfig(mode="vector", second_look=False, read_counts=False))
     assert ans.abstained and len(gen.calls) == 1
+    # the founding year is then read off Acme's own passage, with no second generation
+    gen = ScriptedGenerator(["Mars", "2004"])
+    read = ask(kb, "When was Acme Robotics founded?", gen,
+               config=QAConfig(mode="vector", second_look=False))
+    assert read.text == "1998" and len(gen.calls) == 1
 
 
 def test_an_answer_whose_evidence_misses_the_question_gets_a_second_look(kb):
@@ -508,3 +513,18 @@ def test_a_number_that_is_no_money_is_no_price(kb):
     ans = ask(kb, "How much did the Skyline Station cost?", ScriptedGenerator("1998 [1]"))
     assert ans.abstained
     assert Refusal("1998", "no amount of money") in ans.refused
+
+
+def test_an_event_year_no_sentence_says_is_refused_and_read_off_the_subjects_passage(fake_kb):
+    fake_kb.ingest([Document("felsen.md", "Felsenhof Dairy", "Felsenhof Dairy makes cheese "
+                             "in Valmora. It opened in 1934 in a stone building."),
+                    Document("irene.md", "Irene Kessler", "Irene Kessler joined Felsenhof "
+                             "in 1982 as a cheesemaker.")],
+                   options=IngestOptions(progress=False))
+    ans = ask(fake_kb, "When did Felsenhof Dairy open?", ScriptedGenerator("1982 [1]"))
+    assert ans.text == "1934" and ans.citations[0].title == "Felsenhof Dairy"
+    assert Refusal("1982", "its sentences say nothing of founding or opening") in ans.refused
+    # nothing to read off for an event no passage states: the question abstains
+    none = ask(fake_kb, "When did Irene Kessler die?", ScriptedGenerator("1982 [1]"))
+    assert none.abstained
+    assert Refusal("1982", "its sentences say nothing of dying") in none.refused
