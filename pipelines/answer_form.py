@@ -143,8 +143,8 @@ _RELATIONS = (  # the question's own predicate, not a clause inside it ("where X
      re.compile(r"\b(?:marr(?:y|ied|ies|iage)|wife|husband|spouse|wed(?:ded|ding)?|"
                 r"widow(?:ed|er)?|partner)\b", re.I), "marriage"),
     (re.compile(r"^\s*(?:when|in\s+(?:what|which)\s+year|what\s+year)\s+(?:was|were|did|is|are)"
-                r"\s[^?]*?\b(?:founded|established|formed|opened|open|launched|created|"
-                r"incorporated|built|set\s+up)(?:\s+in)?\s*\?\s*$", re.I),
+                r"\s[^?]*?\b(?:founded|established|opened|open|incorporated|set\s+up)"
+                r"(?:\s+in)?\s*\?\s*$", re.I),  # not "created", "built": said in too many ways
      re.compile(r"\b(?:found\w*|establish\w*|form(?:ed|ing|ation)|open\w*|launch\w*|creat\w*|"
                 r"incorporat\w*|buil[td]\w*|set\s+up|start\w*|began|begun|inaugurat\w*|"
                 r"dates?\s+(?:back|from))\b", re.I), "founding or opening"),

@@ -473,3 +473,15 @@ def test_a_death_marriage_or_design_must_be_said_by_a_sentence_naming_the_answer
     q = "Who designed the Harbour Tower?"
     tower = make_hit("The Harbour Tower was designed by Ines Vale in 1931.", title="Tower")
     assert unsaid_relation(ground_answer(q, "Ines Vale [1]", [tower]), q) is None
+
+
+def test_a_creation_date_is_not_held_to_the_founding_words():
+    from pipelines.answer_form import unsaid_relation
+
+    q = "When was Valmora Smoked created?"  # "made ... from 1962" says it in other words
+    made = make_hit("Valmora Smoked was a cheese made at Felsenhof from 1962 until 2010.",
+                    title="Valmora Smoked")
+    assert unsaid_relation(ground_answer(q, "1962 [1]", [made]), q) is None
+    q = "When was the Felsenhof Dairy founded?"
+    assert unsaid_relation(ground_answer(q, "1962 [1]", [made]), q) == \
+        "its sentences say nothing of founding or opening"
