@@ -133,3 +133,28 @@ def test_a_candidate_sharing_a_common_word_with_the_answer_is_still_one():
     assert better is not None and better.name == "Maribel Carillon"
     # but not a longer or shorter form of the answer's own name
     assert better_described(carillon, "The Maribel Carillon of 47 bells", q, hits) is None
+
+
+def test_a_hop_is_checked_the_same_way(fake_kb):
+    from kgqa.types import Document
+    from pipelines.ingest import IngestOptions
+    from pipelines.question_shape import QuestionShape
+    from tests.fakes_llm import ScriptedGenerator
+    from tests.qa_support import ask, bridge_shape, reply_by_question
+
+    fake_kb.ingest([Document(f"d{i}.md", h.title, h.chunk.text) for i, h in enumerate(FILMS)],
+                   options=IngestOptions(progress=False))
+    phrase = ("the 1987 Marathi comedy produced by Ira Desh that had music by the only female "
+              "composer of Marathi cinema")
+    question = f"Who directed {phrase}?"
+    hop_q = Q_FILM  # the hop's question, which describes its answer
+    top = bridge_shape(question, phrase, hop_q, outer="person")
+    shapes = {question: top, hop_q: QuestionShape(hop_q, "single", "any",
+                                                  describes_answer=FILM)}
+    gen = ScriptedGenerator(reply_by_question({hop_q: "Hasya [1]", "Who directed": "Nobody"}))
+    ans = ask(fake_kb, question, gen, analyse=lambda q: shapes.get(q, QuestionShape(
+        q, "single", "person")))
+    first = ans.steps[0] if ans.steps else None
+    assert first is not None and first.question == hop_q
+    assert first.answer == "Tamasha Raat"
+    assert [r.reply for r in first.refused] == ["Hasya"]
