@@ -24,11 +24,14 @@ that *matching* needs (entity extraction, entity keys, search) and the forms tha
 * :func:`is_spaceless` / :data:`SPACELESS_RUN`: scripts written without spaces
   between words (Chinese, Japanese, Korean, Thai, Lao, Khmer, Myanmar, Tibetan).
 * :func:`printable` makes untrusted text safe to print on a terminal.
+* :func:`title_names` / :func:`unqualified`: the names a document's title says it
+  is about ("Customer: Harrowgate Rail", "Burn (song)").
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -285,3 +288,30 @@ def printable(text: str, keep: str = "\n\t") -> str:
     if keep == "\n\t":
         return text.translate(_KEEP_LINES)
     return text.translate({c: v for c, v in _ESCAPES.items() if chr(c) not in keep})
+
+
+_CATEGORY = re.compile(r"^\w+(?:\s\w+)?:\s+(?P<name>\S.*)$")  # "Customer: Harrowgate Rail"
+_QUALIFIER = re.compile(r"^(?P<name>.*\S)\s*\([^()]*\)$")  # "Porto Office (Headquarters)"
+
+
+def title_names(title: str) -> list[str]:
+    """The names a document's title says it is about: the title, and the name after a
+    one- or two-word category ("Customer: Harrowgate Rail") or before a trailing
+    qualifier in brackets ("Porto Office (Headquarters)", "Burn (song)").
+
+    >>> title_names("Customer: Harrowgate Rail"), title_names("Burn (Nine Inch Nails song)")
+    (['Customer: Harrowgate Rail', 'Harrowgate Rail'], ['Burn (Nine Inch Nails song)', 'Burn'])
+    """
+    names = [title]
+    if (m := _CATEGORY.match(title)) is not None:
+        names.append(m.group("name"))
+    for name in list(names):
+        if (m := _QUALIFIER.match(name)) is not None:
+            names.append(m.group("name"))
+    return names
+
+
+def unqualified(title: str) -> str:
+    """A title without its trailing qualifier in brackets: "Burn (song)" -> "Burn"."""
+    m = _QUALIFIER.match(title)
+    return m.group("name") if m is not None else title

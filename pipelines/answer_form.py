@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from difflib import SequenceMatcher
 
-from kgqa.text import strip_accents
+from kgqa.text import strip_accents, title_names, unqualified
 from kgqa.types import Answer, Citation, Hit, Refusal
 from llm.grounding import _MONTHS as MONTH_NAMES
 from llm.grounding import sentence_spans
@@ -45,8 +45,6 @@ def shared_names(question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
     ...                                           hit("Night Harbour (novel)")])
     ('Night Harbour (film)', 'Night Harbour (novel)')
     """
-    from retrieval.index_writer import title_names
-
     groups: dict[str, set[str]] = {}
     for h in hits:
         names = title_names(h.title)
@@ -132,8 +130,9 @@ def with_currency(ans: Answer) -> Answer:
 # stating it says, how to say it lacks). A reply read from a sentence with none of them
 # was read from a sentence about something else ("founded in 1889" for "When did X die?").
 _LIFE_SPAN = r"\d{4}\)?\s*[–—-]\s*(?:\d{1,2}\s+[A-Z][a-z]+\s+|[A-Z][a-z]+\s+\d{1,2},?\s+)?\d{4}"
+_ASKS_DEATH = re.compile(r"\b(?:did|does|do)\b[^?]*\bdie(?:\s+in)?\s*\?\s*$", re.I)
 _RELATIONS = (  # the question's own predicate, not a clause inside it ("where X died")
-    (re.compile(r"\b(?:did|does|do)\b[^?]*\bdie(?:\s+in)?\s*\?\s*$", re.I),
+    (_ASKS_DEATH,
      re.compile(r"\b(?:die[sd]?|death|dead|killed|passed\s+away|executed|murdered|"
                 r"assassinated|drowned|perished|suicide)\b|" + _LIFE_SPAN, re.I), "dying"),
     (re.compile(r"\bmarried\s+to\s*\?\s*$|\b(?:did|does|do)\b[^?]*\bmarry\s*\?\s*$|"
@@ -158,7 +157,7 @@ def died(ans: Answer, question: str) -> Answer:
     """The end of the life span a cited sentence gives, for "When did X die?" answered with
     its start ("1872" from "Oskar Brenner (1872–1941) was ..." -> "1941")."""
     text = ans.text.strip()
-    if ans.abstained or not text or not _RELATIONS[0][0].search(question):
+    if ans.abstained or not text or not _ASKS_DEATH.search(question):
         return ans
     for c in ans.citations:
         m = re.search(r"\(([^()]*?\d{4})\s*[–—-]\s*([^()]*?\d{4})\)", c.quote) if c.supported \
@@ -200,7 +199,7 @@ def read_event_date(question: str, hits: Sequence[Hit]) -> tuple[str, int] | Non
     if says is None:
         return None
     for n, h in enumerate(hits, start=1):
-        subject = re.sub(r"\s*\([^()]*\)\s*$", "", h.title).strip()
+        subject = unqualified(h.title)
         if not subject or subject.casefold() not in question.casefold():
             continue
         for a, b in sentence_spans(h.chunk.text):
@@ -211,11 +210,10 @@ def read_event_date(question: str, hits: Sequence[Hit]) -> tuple[str, int] | Non
     return None
 
 
-def unsaid(ans: Answer, question: str, expects: AnswerType | str) -> str | None:
-    """Why ``ans``, as it would be answered, does not say what the question asks (a price
-    that is no money, a death, marriage, design, founding or opening its sentences do not
-    state), else None."""
-    shaped = in_asked_form(ans, question, expects)
+def unsaid(shaped: Answer, question: str) -> str | None:
+    """Why ``shaped``, an answer in its asked form (:func:`in_asked_form`), does not say
+    what the question asks (a price that is no money, a death, marriage, design, founding
+    or opening its sentences do not state), else None."""
     return "no amount of money" if is_no_price(shaped, question) else \
         unsaid_relation(shaped, question)
 

@@ -32,14 +32,12 @@ coverage exceeds the answer's by a margin.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from nltk.stem.snowball import SnowballStemmer
-
+from kgqa.text import unqualified
 from kgqa.types import Answer, Refusal
 from llm.grounding import ground_answer, sentence_spans
 from llm.words import STOP
@@ -50,6 +48,7 @@ from pipelines.described import definitions, plural_of
 from pipelines.question_parts import AUX, BE, DO, NOUN_TAGS
 
 if TYPE_CHECKING:
+    from nltk.stem.api import StemmerI
     from spacy.tokens import Token
 
     from kgqa.types import Hit
@@ -58,7 +57,6 @@ if TYPE_CHECKING:
 _NOT_DESCRIPTION = STOP | {"which", "what", "who", "name", "one", "two", "today", "now",
                            "currently", "current", "still", "ever", "once", "later",
                            "recently", "formerly", "presently"}
-_TITLE_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def better_described(description: AnswerDescription, answer: str, question: str,
     sentences = [[set(stems(h.chunk.text[a:b])) for a, b in sentence_spans(h.chunk.text)]
                  for h in shown]
     held = [set().union(*s) if s else set() for s in sentences]
-    subjects = [stems(_subject(h.title)) for h in shown]
+    subjects = [stems(unqualified(h.title)) for h in shown]
     weight = {w: math.log(1 + len(shown) / (1 + sum(w in h for h in held)))
               for w in description.words}
 
@@ -169,7 +167,7 @@ def better_described(description: AnswerDescription, answer: str, question: str,
     asked = set(stems(question))
     best: Covered | None = None
     for h in shown:
-        name = _subject(h.title)
+        name = unqualified(h.title)
         own = stems(name)
         if not own or set(own) <= answer_words or answer_words <= set(own) or set(own) <= asked or \
                 fit(expects, name) != "yes" or not _defined_as(name, h, description):
@@ -206,20 +204,20 @@ def _defined_as(name: str, hit: Hit, description: AnswerDescription) -> bool:
     return description.person and any(is_person_noun(w) for p in predicates for w in p)
 
 
-def _subject(title: str) -> str:
-    """A document's subject by its title: "Burn (song)" -> "Burn"."""
-    return _TITLE_QUALIFIER.sub("", title).strip()
-
-
 def stems(text: str) -> list[str]:
     """The content words of ``text`` as coverage compares them: lower case, stemmed."""
     return [_stem(w) for w in words_of(text) if w not in _NOT_DESCRIPTION]
 
 
-#: The Porter2 ("Snowball") English stemmer, as NLTK implements it: "resigned" and
-#: "resignation" -> "resign", "designer" and "designed" -> "design".
-_stem = lru_cache(maxsize=1 << 16)(SnowballStemmer("english").stem)
+@lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """``word`` stemmed by Porter2, as NLTK's Snowball stemmer implements it: "resigned"
+    and "resignation" -> "resign", "designer" and "designed" -> "design"."""
+    return _porter2().stem(word)
 
 
-__all__ = ["AnswerDescription", "Covered", "answer_described", "answer_description",
-           "better_described", "stems"]
+@lru_cache(maxsize=1)
+def _porter2() -> StemmerI:
+    from nltk.stem.snowball import SnowballStemmer  # importing NLTK takes a second: on use
+
+    return SnowballStemmer("english")

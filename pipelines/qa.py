@@ -156,7 +156,14 @@ def answer(
     check_question(question)
     t0, c0 = time.perf_counter(), time.process_time()
     reader = _Reader(retrieve, generator, document_text, entity_label, cfg)
-    shape = analyse(question) if analyse is not None else None
+    shapes: dict[str, QuestionShape] = {}  # a chain may analyse a question twice
+
+    def shape_of(text: str) -> QuestionShape | None:
+        if analyse is not None and text not in shapes:
+            shapes[text] = analyse(text)
+        return shapes.get(text)
+
+    shape = shape_of(question)
     steps: list[Step] = []
     asked = question
     if shape is not None and shape.comparison is not None and cfg.compare:
@@ -172,11 +179,9 @@ def answer(
         while current is not None and current.bridge is not None and len(steps) < cfg.max_hops:
             bridge = current.bridge
             hop = reader.read(bridge.question, bridge.expects, cfg.hop_top_k)
-            inner = analyse(bridge.question) if analyse and cfg.prefer_described else None
-            if inner is not None and inner.describes_answer is not None and not hop.abstained:
-                hop = answer_described(inner.describes_answer, hop, bridge.question,
-                                       bridge.expects, hop.hits[: cfg.hop_top_k],
-                                       reader.document_text)
+            if cfg.prefer_described:
+                hop = _as_described(reader, shape_of(bridge.question), hop, bridge.question,
+                                    bridge.expects, cfg.hop_top_k)
             step = _step(bridge.question, hop, replaces=bridge.phrase)
             steps.append(step)
             if on_step is not None:
@@ -184,7 +189,7 @@ def answer(
             if hop.abstained:
                 break
             asked = bridge.substitute(hop.text)
-            current = analyse(asked) if analyse is not None else None
+            current = shape_of(asked)
             if current is not None and (current.kind != "bridge" or current.bridge is None or
                                         current.bridge.source != asked):
                 current = None  # no further bridge (or the analysis repeats itself)
@@ -214,12 +219,9 @@ def answer(
                                                        on_step)
             if reread or not final.abstained:
                 final, steps, asked = again, reread, reasked
-    last_shape = shape if not steps else analyse(asked) if analyse is not None else None
-    if last_shape is not None and last_shape.describes_answer is not None and \
-            cfg.prefer_described and not final.abstained:  # a chain's last question too
-        final = answer_described(last_shape.describes_answer, final, asked, expects,
-                                 final.hits[: min(cfg.prompt.max_passages, cfg.top_k)],
-                                 reader.document_text)
+    if cfg.prefer_described:  # a chain's last question too
+        final = _as_described(reader, shape_of(asked) if steps else shape, final, asked,
+                              expects, cfg.top_k)
     if steps:
         last = _step(asked, final)
         steps.append(last)
@@ -357,6 +359,17 @@ def _reread_described(reader: _Reader, shape: QuestionShape, first: Answer,
     return again, [step], asked
 
 
+def _as_described(reader: _Reader, shape: QuestionShape | None, ans: Answer, question: str,
+                  expects: AnswerType | str, top_k: int) -> Answer:
+    """``ans``, or the candidate among the passages it was read from that states more of
+    what ``question`` says of its answer (:func:`pipelines.coverage.answer_described`)."""
+    if shape is None or shape.describes_answer is None or ans.abstained:
+        return ans
+    shown = ans.hits[: min(reader.cfg.prompt.max_passages, top_k)]
+    return answer_described(shape.describes_answer, ans, question, expects, shown,
+                            reader.document_text)
+
+
 def _refused_entity(reader: _Reader, final: Answer, question: str) -> Answer | None:
     """The reader's last refused reply, when only its kind was refused: "Halden University"
     to "... at a university which has a campus in which city?" may be the university
@@ -462,6 +475,7 @@ class _Reader:
                                                  (*avoid, *dict.fromkeys(unfit)))
             asked.append((reply, why))
             used = len(asked) - 1
+        read_off = False  # a value read off the evidence, not a reply _ask checked
         if ans.abstained and expects in ("number", "date") and cfg.read_counts:
             counted = (read_count if expects == "number" else read_event_date)(
                 question, hits[: prompt.max_passages])
@@ -470,9 +484,9 @@ class _Reader:
                 ans = ground_answer(question, f"{value} [{n}]", hits,
                                     document_text=self.document_text,
                                     max_passages=prompt.max_passages)  # fmt: skip
-                used = len(asked)
+                used, read_off = len(asked), True
         shaped = in_asked_form(ans, question, expects)
-        lacks = unsaid(ans, question, expects)  # the count reader's number is no price either
+        lacks = unsaid(shaped, question) if read_off else None  # a count is no price either
         if lacks:
             asked.append((shaped.text, lacks))
             shaped = Answer(question=question, text=ABSTAIN_TEXT, hits=ans.hits, abstained=True)
@@ -508,7 +522,7 @@ class _Reader:
             why = "" if declined else refusal_reason(question, raw, hits[: prompt.max_passages])
             return ans, "yes", reply, why
         abstain = Answer(question=question, text=ABSTAIN_TEXT, hits=tuple(hits), abstained=True)
-        lacks = unsaid(ans, question, expects)  # "53" (bells) to "How much did it cost?"
+        lacks = unsaid(in_asked_form(ans, question, expects), question)  # "53" bells: a price?
         if lacks:
             return abstain, "no", reply, lacks
         if not self.cfg.check_type:

@@ -168,20 +168,19 @@ def analyse(nlp: Language, question: str,
             return QuestionShape(question, "comparison", "yes_no", comparison=than)
         kind: ShapeKind = "comparison" if _is_comparison(question, doc) else "yes_no"
         return QuestionShape(question, kind, "yes_no", pair=plan_yes_no(question))
+    tokens = list(doc)
+    wh = wh_phrase(tokens)
+    describes = answer_description(tokens, wh)
     plan = plan_comparison(nlp, question, label)  # "the founding of X or the founding of Y"
     if plan is not None or _is_comparison(question, doc):
         return QuestionShape(question, "comparison", expects, comparison=plan,
                              describes_answer=None if plan is not None or " or " in question
-                             else answer_description(list(doc), wh_phrase(list(doc))))
-    tokens = list(doc)
-    wh = wh_phrase(tokens)
+                             else describes)
     described = descriptions(tokens, wh, _NOT_ENTITY_HEADS | _GENERIC_PERSON)
     bridge = find_bridge(doc, verb_words(nlp))
-    if bridge is not None:
-        return QuestionShape(question, "bridge", expects, bridge, described=described,
-                             describes_answer=answer_description(tokens, wh))
-    return QuestionShape(question, "single", expects, described=described,
-                         describes_answer=answer_description(tokens, wh))
+    kind = "bridge" if bridge is not None else "single"
+    return QuestionShape(question, kind, expects, bridge, described=described,
+                         describes_answer=describes)
 
 
 def merge_names(doc: Doc, is_name: Callable[[str], bool], longest: int = 16) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kgqa.errors import StoreError
+from kgqa.text import title_names
 from kgqa.types import ChunkRecord
 from retrieval.index_files import IndexFiles
 from retrieval.lexical import term_postings
@@ -150,27 +150,6 @@ class _Seg:
     @property
     def rows(self) -> int:
         return int(self.info["rows"][1] - self.info["rows"][0])
-
-
-_CATEGORY = re.compile(r"^\w+(?:\s\w+)?:\s+(?P<name>\S.*)$")  # "Customer: Harrowgate Rail"
-_QUALIFIER = re.compile(r"^(?P<name>.*\S)\s*\([^()]*\)$")  # "Porto Office (Headquarters)"
-
-
-def title_names(title: str) -> list[str]:
-    """The names a document's title says it is about: the title, and the name after a
-    one- or two-word category ("Customer: Harrowgate Rail") or before a trailing
-    qualifier in brackets ("Porto Office (Headquarters)", "Burn (song)").
-
-    >>> title_names("Customer: Harrowgate Rail"), title_names("Burn (Nine Inch Nails song)")
-    (['Customer: Harrowgate Rail', 'Harrowgate Rail'], ['Burn (Nine Inch Nails song)', 'Burn'])
-    """
-    names = [title]
-    if (m := _CATEGORY.match(title)) is not None:
-        names.append(m.group("name"))
-    for name in list(names):
-        if (m := _QUALIFIER.match(name)) is not None:
-            names.append(m.group("name"))
-    return names
 
 
 class _State:

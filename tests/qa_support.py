@@ -15,12 +15,16 @@ MARIA_DOC = "Maria Okafor is an engineer. She studied at the University of Porto
 BOLT_DOC = "Bolt Logistics is a courier firm. It was founded in 2004 by Ivo Santos in Porto."
 
 
+def add_docs(kb, *docs):
+    """``kb`` with ``docs`` ingested, each ``(doc_id, title, text)``, no progress bar."""
+    kb.ingest([Document(*d) for d in docs], options=IngestOptions(progress=False))
+    return kb
+
+
 def with_acme(fake_kb):
     """``fake_kb`` holding the Acme, Maria Okafor and Bolt Logistics documents."""
-    docs = [Document("acme.md", "Acme", ACME_DOC), Document("maria.md", "Maria", MARIA_DOC),
-            Document("bolt.md", "Bolt Logistics", BOLT_DOC)]
-    fake_kb.ingest(docs, options=IngestOptions(progress=False))
-    return fake_kb
+    return add_docs(fake_kb, ("acme.md", "Acme", ACME_DOC), ("maria.md", "Maria", MARIA_DOC),
+                    ("bolt.md", "Bolt Logistics", BOLT_DOC))
 
 
 def ask(kb, question, gen, *, analyse=None, config=None, labels=None, **kw):

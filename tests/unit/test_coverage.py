@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from pipelines.coverage import AnswerDescription, better_described, stems
-from tests.fakes_llm import make_hit
+from pipelines.qa import QAConfig
+from pipelines.question_shape import QuestionShape
+from tests.fakes_llm import ScriptedGenerator, make_hit
+from tests.qa_support import add_docs, ask, bridge_shape, reply_by_question
 
 Q_FILM = ("Which 1987 Marathi comedy produced by Ira Desh had music by the only female "
           "composer of Marathi cinema?")
@@ -25,6 +28,11 @@ FILMS = _hits(
      "composer of Marathi cinema."),
     ("Pune Talkies", "Pune Talkies is a studio that made Marathi films in the 1980s."),
 )
+
+
+
+def _film_docs():
+    return [(f"d{i}.md", h.title, h.chunk.text) for i, h in enumerate(FILMS)]
 
 
 def test_the_candidate_stating_more_of_the_question_replaces_the_readers_pick():
@@ -73,15 +81,7 @@ def test_nothing_to_weigh_without_two_passages_or_an_answer():
 
 
 def test_answer_returns_the_better_described_candidate_and_says_why(fake_kb):
-    from kgqa.types import Document
-    from pipelines.ingest import IngestOptions
-    from pipelines.qa import QAConfig
-    from pipelines.question_shape import QuestionShape
-    from tests.fakes_llm import ScriptedGenerator
-    from tests.qa_support import ask
-
-    fake_kb.ingest([Document(f"d{i}.md", title, text) for i, (title, text) in enumerate(
-        [(h.title, h.chunk.text) for h in FILMS])], options=IngestOptions(progress=False))
+    add_docs(fake_kb, *_film_docs())
     shape = QuestionShape(Q_FILM, "single", "any", describes_answer=FILM)
     ans = ask(fake_kb, Q_FILM, ScriptedGenerator("Hasya [1]"), analyse=lambda q: shape)
     assert ans.text == "Tamasha Raat"
@@ -136,14 +136,7 @@ def test_a_candidate_sharing_a_common_word_with_the_answer_is_still_one():
 
 
 def test_a_hop_is_checked_the_same_way(fake_kb):
-    from kgqa.types import Document
-    from pipelines.ingest import IngestOptions
-    from pipelines.question_shape import QuestionShape
-    from tests.fakes_llm import ScriptedGenerator
-    from tests.qa_support import ask, bridge_shape, reply_by_question
-
-    fake_kb.ingest([Document(f"d{i}.md", h.title, h.chunk.text) for i, h in enumerate(FILMS)],
-                   options=IngestOptions(progress=False))
+    add_docs(fake_kb, *_film_docs())
     phrase = ("the 1987 Marathi comedy produced by Ira Desh that had music by the only female "
               "composer of Marathi cinema")
     question = f"Who directed {phrase}?"

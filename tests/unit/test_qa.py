@@ -10,14 +10,13 @@ import json
 import pytest
 
 from kgqa.errors import ConfigError
-from kgqa.types import Document, Refusal
+from kgqa.types import Refusal
 from pipelines.answer_form import answer_as_dict
-from pipelines.ingest import IngestOptions
 from pipelines.passages import distinct_passages
 from pipelines.qa import QAConfig
 from pipelines.question_shape import QuestionShape
 from tests.fakes_llm import ScriptedGenerator, make_hit
-from tests.qa_support import ACME_DOC, ask, bridge_shape, reply_by_question, with_acme
+from tests.qa_support import ACME_DOC, add_docs, ask, bridge_shape, reply_by_question, with_acme
 
 
 @pytest.fixture
@@ -126,13 +125,13 @@ def test_a_person_question_prefers_a_person_on_the_second_look(kb):
 def test_a_which_city_answer_drops_the_country(kb):
     gen = ScriptedGenerator("Lisbon, Portugal")
     doc = ACME_DOC.replace("in Lisbon", "in Lisbon, Portugal")
-    kb.ingest([Document("acme.md", "Acme", doc)], options=IngestOptions(progress=False))
+    add_docs(kb, ("acme.md", "Acme", doc))
     assert ask(kb, "In which city was Acme Robotics founded?", gen).text == "Lisbon"
 
 
 def test_a_which_country_answer_keeps_the_larger_place(kb):
     doc = ACME_DOC.replace("in Lisbon", "in Lisbon, Portugal")
-    kb.ingest([Document("acme.md", "Acme", doc)], options=IngestOptions(progress=False))
+    add_docs(kb, ("acme.md", "Acme", doc))
     for q in ("In which country was Acme Robotics founded?",
               "What is the country where Acme Robotics was founded?"):
         assert ask(kb, q, ScriptedGenerator("Lisbon, Portugal")).text == "Portugal", q
@@ -143,7 +142,7 @@ def test_a_which_country_answer_keeps_the_larger_place(kb):
 
 def test_a_date_after_a_place_is_not_part_of_it(kb):
     doc = ACME_DOC.replace("in Lisbon", "in Lisbon, Portugal, in 2011")
-    kb.ingest([Document("acme.md", "Acme", doc)], options=IngestOptions(progress=False))
+    add_docs(kb, ("acme.md", "Acme", doc))
     gen = ScriptedGenerator("Lisbon, Portugal, in 2011")
     assert ask(kb, "Where was Acme Robotics founded?", gen).text == "Lisbon, Portugal"
     assert ask(kb, "When was Acme Robotics founded?", ScriptedGenerator("in 2011")).text \
@@ -237,11 +236,10 @@ def test_answer_as_dict_carries_the_steps(kb):
 
 
 def test_a_name_two_documents_share_is_shown_with_the_answer(fake_kb):
-    fake_kb.ingest([Document("film.md", "Night Harbour (film)", "Night Harbour is a film "
-                             "directed by Ana Reis in 2001."),
-                    Document("novel.md", "Night Harbour (novel)", "Night Harbour is a novel "
-                             "written by Mira Kellan in 1994.")],
-                   options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("film.md", "Night Harbour (film)", "Night Harbour is a film directed "
+                       "by Ana Reis in 2001."),
+             ("novel.md", "Night Harbour (novel)", "Night Harbour is a novel written by Mira "
+              "Kellan in 1994."))
     ans = ask(fake_kb, "Who wrote Night Harbour?", ScriptedGenerator("Mira Kellan"))
     assert ans.text == "Mira Kellan"
     assert ans.ambiguous == ("Night Harbour (film)", "Night Harbour (novel)")
@@ -382,9 +380,8 @@ def test_an_answer_that_is_the_described_entity_is_a_hop_and_the_question_is_rer
 
 
 def test_a_described_entity_refused_as_the_wrong_kind_is_still_reread(kb):
-    kb.ingest([Document("porto.md", "University of Porto", "The University of Porto is a "
-                        "university with a second campus in Braga.")],
-              options=IngestOptions(progress=False))
+    add_docs(kb, ("porto.md", "University of Porto", "The University of Porto is a university "
+                  "with a second campus in Braga."))
     from pipelines.described import Description
 
     q = "Maria Okafor studied at a university which has a second campus in which city?"
@@ -448,8 +445,7 @@ def test_a_reread_that_names_the_described_entity_again_is_abstained_from(kb):
 def test_a_year_answered_to_when_becomes_the_date_its_evidence_states(fake_kb, question,
                                                                        expected):
     doc = "Maria Okafor (born 8 June 1951) is an engineer from Porto."
-    fake_kb.ingest([Document("maria.md", "Maria Okafor", doc)],
-                   options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("maria.md", "Maria Okafor", doc))
     ans = ask(fake_kb, question, ScriptedGenerator("1951 [1]"))
     assert ans.text == expected and "8 June 1951" in ans.citations[0].quote
 
@@ -465,7 +461,7 @@ def test_a_one_word_person_answer_becomes_the_full_name_of_its_evidence(fake_kb,
                                                                         expected):
     doc = ("Chancellor Karl Renner led the republic from 1945. Her mentor was Dr. Maria "
            "Okafor of Porto.")  # fmt: skip
-    fake_kb.ingest([Document("r.md", "Republic", doc)], options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("r.md", "Republic", doc))
     q = "Who led the republic?" if "Renner" in reply else "Who was her mentor in the republic?"
     assert ask(fake_kb, q, ScriptedGenerator(reply)).text == expected
 
@@ -486,7 +482,7 @@ def test_a_closing_aside_is_not_part_of_the_answer(kb):
 )
 def test_a_month_or_year_becomes_the_one_full_date_its_passage_gives(fake_kb, doc, reply,
                                                                       expected):
-    fake_kb.ingest([Document("n.md", "Nimbus Cloud", doc)], options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("n.md", "Nimbus Cloud", doc))
     assert ask(fake_kb, "When did Nimbus Cloud stop?", ScriptedGenerator(reply)).text == expected
 
 
@@ -516,11 +512,10 @@ def test_a_number_that_is_no_money_is_no_price(kb):
 
 
 def test_an_event_year_no_sentence_says_is_refused_and_read_off_the_subjects_passage(fake_kb):
-    fake_kb.ingest([Document("felsen.md", "Felsenhof Dairy", "Felsenhof Dairy makes cheese "
-                             "in Valmora. It opened in 1934 in a stone building."),
-                    Document("irene.md", "Irene Kessler", "Irene Kessler joined Felsenhof "
-                             "in 1982 as a cheesemaker.")],
-                   options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("felsen.md", "Felsenhof Dairy", "Felsenhof Dairy makes cheese in "
+                       "Valmora. It opened in 1934 in a stone building."),
+             ("irene.md", "Irene Kessler", "Irene Kessler joined Felsenhof in 1982 as a "
+              "cheesemaker."))
     ans = ask(fake_kb, "When did Felsenhof Dairy open?", ScriptedGenerator("1982 [1]"))
     assert ans.text == "1934" and ans.citations[0].title == "Felsenhof Dairy"
     assert Refusal("1982", "its sentences say nothing of founding or opening") in ans.refused

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kgqa.types import Document
-from pipelines.comparison import ComparisonPlan, decide, parse_date, parse_number
-from pipelines.ingest import IngestOptions
+from pipelines.comparison import ComparisonPlan, decide, parse_date, parse_number, plan_yes_no
 from pipelines.qa import QAConfig
 from pipelines.question_shape import QuestionShape
 from tests.fakes_llm import ScriptedGenerator
-from tests.qa_support import ask, reply_by_question, with_acme
+from tests.qa_support import add_docs, ask, reply_by_question, with_acme
 
 
 @pytest.fixture
@@ -33,8 +31,7 @@ def test_a_comparison_compares_the_values_it_finds(kb):
 
 
 def test_a_value_read_from_another_entitys_passage_does_not_decide(kb):
-    kb.ingest([Document("zeta.md", "Zeta Works", "Zeta Works makes gears for couriers.")],
-              options=IngestOptions(progress=False))
+    add_docs(kb, ("zeta.md", "Zeta Works", "Zeta Works makes gears for couriers."))
     q = "Which company was founded first, Acme Robotics or Zeta Works?"
     plan = ComparisonPlan(("Acme Robotics", "Zeta Works"),
                           ("When was Acme Robotics founded?", "When was Zeta Works founded?"),
@@ -74,11 +71,10 @@ def test_which_n_is_adjective_picks_the_one_option_said_to_be_it(kb):
 
 
 def test_an_option_whose_value_is_read_from_elsewhere_is_asked_again_by_its_noun(fake_kb):
-    fake_kb.ingest([Document("porto.md", "Porto Office", "The Porto office of Acme opened in "
-                             "March 2011 near the river."),
-                    Document("leeds.md", "Leeds Office", "The Leeds office opened in 2015. "
-                             "It sells to Acme's customers in the north.")],
-                   options=IngestOptions(progress=False))
+    add_docs(fake_kb, ("porto.md", "Porto Office", "The Porto office of Acme opened in March "
+                       "2011 near the river."),
+             ("leeds.md", "Leeds Office", "The Leeds office opened in 2015. It sells to Acme's "
+              "customers in the north."))
     q = "Which office opened first, Porto or Leeds?"
     plan = ComparisonPlan(("Porto", "Leeds"), ("When did Porto open?", "When did Leeds open?"),
                           "date", "min", noun="office")
@@ -141,43 +137,35 @@ def test_a_both_question_checks_each_option():
     assert decide_yes_no(released, ("March 2013", "2013")) == "yes"
 
 
-def test_a_both_question_on_a_value_asks_each_option_for_it(kb):
-    from pipelines.comparison import plan_yes_no
-
-    q = "Were Acme Robotics and Bolt Logistics both founded in Lisbon?"
-    plan = plan_yes_no(q)
-    assert plan is not None and plan.test == "value"
+def _pair(kb, q, replies, planned=None, **kw):
+    """``q`` asked with the yes/no plan of ``planned`` (default ``q``) and ``replies`` by
+    sub-question; the answer and the plan."""
+    plan = plan_yes_no(planned or q)
+    assert plan is not None
     shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
-    gen = ScriptedGenerator(reply_by_question({"Where was Acme Robotics": "Lisbon",
-                                               "Where was Bolt Logistics": "Porto"}))
-    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    return ask(kb, q, ScriptedGenerator(reply_by_question(replies)), analyse=lambda t: shape,
+               **kw), plan
+
+
+def test_a_both_question_on_a_value_asks_each_option_for_it(kb):
+    ans, plan = _pair(kb, "Were Acme Robotics and Bolt Logistics both founded in Lisbon?",
+                      {"Where was Acme Robotics": "Lisbon", "Where was Bolt Logistics": "Porto"})
+    assert plan.test == "value"
     assert ans.text == "no" and [s.answer for s in ans.steps] == ["Lisbon", "Porto", "no"]
 
 
 def test_a_both_question_is_answered_option_by_option(kb):
-    from pipelines.comparison import plan_yes_no
-
-    q = "Were Acme Robotics and Bolt Logistics both founded in Lisbon?"
-    plan = plan_yes_no("Are Acme Robotics and Bolt Logistics both companies?")
-    assert plan is not None
-    shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
-    gen = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
-                                               "Is Bolt Logistics": "Yes"}))
-    ans = ask(kb, q, gen, analyse=lambda t: shape)
+    ans, _ = _pair(kb, "Were Acme Robotics and Bolt Logistics both founded in Lisbon?",
+                   {"Is Acme Robotics": "Yes", "Is Bolt Logistics": "Yes"},
+                   planned="Are Acme Robotics and Bolt Logistics both companies?")
     assert ans.text == "yes" and [s.answer for s in ans.steps] == ["yes", "yes", "yes"]
 
 
 def test_a_both_question_without_the_modifier_in_the_evidence_is_no(kb):
-    from pipelines.comparison import plan_yes_no
-
     q = "Are Acme Robotics and Bolt Logistics both listed companies?"
-    plan = plan_yes_no(q)
-    assert plan is not None
-    shape = QuestionShape(q, "comparison", "yes_no", pair=plan)
-    gen = ScriptedGenerator(reply_by_question({"Is Acme Robotics": "Yes",
-                                               "Is Bolt Logistics": "Yes"}))
-    ans = ask(kb, q, gen, analyse=lambda t: shape)  # neither passage says "listed"
+    replies = {"Is Acme Robotics": "Yes", "Is Bolt Logistics": "Yes"}
+    ans, _ = _pair(kb, q, replies)  # neither passage says "listed"
     assert ans.text == "no"
     assert [s.answer for s in ans.steps] == ["no", "no", "no"]  # the steps say why
-    off = ask(kb, q, gen, analyse=lambda t: shape, config=QAConfig(check_modifiers=False))
+    off, _ = _pair(kb, q, replies, config=QAConfig(check_modifiers=False))
     assert off.text == "yes"
